@@ -1,0 +1,146 @@
+// The config schema: the single source for validation, the TypeScript types and config/schema.json.
+import Type, { type Static, type TSchema } from 'typebox';
+import { deviceKinds } from '../drivers/contract.js';
+import { driverCatalogue } from '../drivers/catalogue.js';
+import { SecretHash } from '../gateway/core/secret.js';
+
+export const roles = ['guard', 'operator', 'supervisor', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+const literalUnion = <T extends string>(values: readonly T[], description: string) =>
+  Type.Unsafe<T>({ enum: [...values], description });
+
+export const idPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
+const Id = (description: string) => Type.String({ pattern: idPattern, description });
+const Port = Type.Integer({ minimum: 1, maximum: 65535, description: 'a TCP port number (1-65535)' });
+
+export const SiteSchema = Type.Object(
+  {
+    id: Id('a site id: lower-case letters, digits and dashes'),
+    name: Type.String({ minLength: 1, description: 'the site name shown on screens' }),
+    timezone: Type.String({ minLength: 1, description: 'an IANA time zone such as Asia/Shanghai' }),
+  },
+  { additionalProperties: false },
+);
+
+export const HttpSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'the address the web server binds to' }),
+    port: Type.Integer({ ...Port, default: 8080 }),
+  },
+  { additionalProperties: false },
+);
+
+export const MqttSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'the address the MQTT broker binds to (0.0.0.0 for devices on the LAN)' }),
+    port: Type.Integer({ ...Port, default: 1883 }),
+    max_payload_bytes: Type.Integer({ minimum: 256, maximum: 16777216, default: 262144, description: 'the largest MQTT payload accepted, in bytes' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PersonSchema = Type.Object(
+  {
+    id: Id('a person id: lower-case letters, digits and dashes'),
+    name: Type.String({ minLength: 1, description: 'the name shown on the login screen' }),
+    role: literalUnion(roles, 'one of guard, operator, supervisor, admin'),
+    pin_hash: SecretHash('PIN'),
+  },
+  { additionalProperties: false },
+);
+
+const deviceCommon = {
+  kind: literalUnion(deviceKinds, `one of ${deviceKinds.join(', ')}`),
+  name: Type.Optional(Type.String({ minLength: 1, description: 'the name shown on screens' })),
+  enabled: Type.Optional(Type.Boolean({ description: 'true or false' })),
+};
+
+/** One object schema per driver type: the common keys plus the driver's own. */
+function deviceBranch(type: string, driverSchema: TSchema): TSchema {
+  const own = (driverSchema as { properties?: Record<string, TSchema>; required?: string[] }).properties ?? {};
+  const required = ['type', 'kind', ...((driverSchema as { required?: string[] }).required ?? [])];
+  return {
+    type: 'object',
+    required,
+    properties: { type: { const: type }, ...deviceCommon, ...own },
+    additionalProperties: false,
+  } as unknown as TSchema;
+}
+
+/**
+ * A device, chosen by its `type`. if/then (rather than anyOf) makes the validator report only the
+ * chosen driver's errors, so a mistake in one key is not drowned in every other driver's complaints.
+ */
+export const DeviceSchema = Type.Unsafe<DeviceConfig>({
+  type: 'object',
+  required: ['type', 'kind'],
+  properties: {
+    type: { enum: driverCatalogue.map((d) => d.type), description: `a driver type: ${driverCatalogue.map((d) => d.type).join(', ')}` },
+  },
+  allOf: driverCatalogue.map((d) => ({
+    if: { properties: { type: { const: d.type } }, required: ['type'] },
+    then: deviceBranch(d.type, d.configSchema),
+  })),
+});
+
+/** The keys every device has; each driver narrows the rest with its own schema. */
+export interface DeviceConfig {
+  type: string;
+  kind: (typeof deviceKinds)[number];
+  name?: string;
+  enabled?: boolean;
+  [key: string]: unknown;
+}
+
+export const SimulatorSchema = Type.Object(
+  {
+    device: Id('the id of a device under devices'),
+    password: Type.String({ minLength: 1, description: "the simulated device's MQTT password" }),
+    every_s: Type.Number({ minimum: 1, maximum: 3600, default: 15, description: 'seconds between simulated events (1-3600)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const DemoSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'true or false' }),
+    simulators: Type.Array(SimulatorSchema, { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    site: SiteSchema,
+    data_dir: Type.String({ minLength: 1, default: './data', description: 'a directory for the database and recordings' }),
+    http: HttpSchema,
+    mqtt: MqttSchema,
+    log: Type.Object(
+      { level: literalUnion(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'one of fatal, error, warn, info, debug, trace') },
+      { additionalProperties: false, default: { level: 'info' } },
+    ),
+    people: Type.Array(PersonSchema, { minItems: 1, description: 'the people who may log in' }),
+    devices: Type.Record(Type.String({ pattern: idPattern }), DeviceSchema, {
+      default: {},
+      additionalProperties: false,
+      description: 'devices by id',
+    }),
+    demo: Type.Optional(DemoSchema),
+  },
+  { additionalProperties: false },
+);
+
+export type GuardpostConfig = Static<typeof ConfigSchema>;
+export type PersonConfig = Static<typeof PersonSchema>;
+export type SimulatorConfig = Static<typeof SimulatorSchema>;
+
+/** The schema as an editor reads it (VS Code, the YAML language server). */
+export function editorJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://guardpost.invalid/config.schema.json',
+    title: 'guardpost site configuration',
+    ...(JSON.parse(JSON.stringify(ConfigSchema)) as Record<string, unknown>),
+  };
+}

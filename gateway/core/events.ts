@@ -1,0 +1,29 @@
+// The typed events that travel on the gateway's bus: device events from drivers and domain events.
+import type { DeviceEvent, DeviceHealth } from '../../drivers/contract.js';
+
+export type { DeviceEvent, DeviceHealth };
+
+/** A device event after it has been durably recorded (it has a store id). */
+export interface RecordedDeviceEvent {
+  id: string;
+  event: DeviceEvent;
+}
+
+/** Something arrived that could not be understood; counted and logged once per kind. */
+export interface RejectedInput {
+  source: string;
+  reason: string;
+  topic?: string;
+  bytes: number;
+}
+
+/** Every event the bus carries, by name. Listeners get exactly this payload type. */
+export interface BusEvents {
+  'device.event': DeviceEvent;
+  'device.recorded': RecordedDeviceEvent;
+  'device.health': { deviceId: string; health: DeviceHealth };
+  'input.rejected': RejectedInput;
+  'audit.appended': { action: string; actor: string };
+}
+
+export type BusEventName = keyof BusEvents;

@@ -1,0 +1,28 @@
+// What the HTTP layer is given by the composition root: services, never globals.
+import type { Logger } from 'pino';
+import type { GuardpostConfig } from '../../config/schema.js';
+import type { DeviceRegistry } from '../../drivers/registry.js';
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/db.js';
+import type { Sessions } from './sessions.js';
+
+export interface BrokerStatus {
+  running(): boolean;
+  port(): number;
+  clients(): number;
+}
+
+export interface HttpContext {
+  config: GuardpostConfig;
+  clock: Clock;
+  log: Logger;
+  bus: EventBus;
+  store: Store;
+  devices: DeviceRegistry;
+  broker: BrokerStatus;
+  sessions: Sessions;
+  metrics: Metrics;
+  startedAt: number;
+}

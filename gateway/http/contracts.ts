@@ -1,0 +1,81 @@
+// The HTTP and websocket API contracts (TypeBox): fastify validates with them, the edge UI imports their types.
+import Type, { type Static } from 'typebox';
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'stable error code, e.g. bad_request, unauthorized' }),
+    message: Type.String({ description: 'readable message' }),
+  }),
+});
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const RoleSchema = Type.Union([Type.Literal('guard'), Type.Literal('operator'), Type.Literal('supervisor'), Type.Literal('admin')]);
+
+export const DeviceView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  type: Type.String(),
+  state: Type.Union([Type.Literal('starting'), Type.Literal('online'), Type.Literal('offline'), Type.Literal('failed'), Type.Literal('stopped')]),
+  lastSeen: Type.Union([Type.Integer(), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+});
+export type DeviceView = Static<typeof DeviceView>;
+
+export const HealthResponse = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  site: Type.Object({ id: Type.String(), name: Type.String(), timezone: Type.String() }),
+  uptimeS: Type.Number(),
+  store: Type.Object({ status: Type.Literal('ok'), schemaVersion: Type.Integer(), sizeBytes: Type.Integer(), outboxDepth: Type.Integer() }),
+  broker: Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('down')]), port: Type.Integer(), clients: Type.Integer() }),
+  devices: Type.Array(DeviceView),
+});
+export type HealthResponse = Static<typeof HealthResponse>;
+
+export const PersonView = Type.Object({ id: Type.String(), name: Type.String(), role: RoleSchema });
+export type PersonView = Static<typeof PersonView>;
+
+export const PeopleResponse = Type.Object({ people: Type.Array(PersonView) });
+
+export const LoginRequest = Type.Object(
+  {
+    personId: Type.String({ minLength: 1, maxLength: 64 }),
+    pin: Type.String({ pattern: '^[0-9]{4,12}$', description: 'a PIN of 4 to 12 digits' }),
+  },
+  { additionalProperties: false },
+);
+export type LoginRequest = Static<typeof LoginRequest>;
+
+export const SessionResponse = Type.Object({
+  token: Type.String(),
+  person: PersonView,
+  expiresAt: Type.Integer(),
+});
+export type SessionResponse = Static<typeof SessionResponse>;
+
+/** A device event as screens show it: personal numbers already masked by the gateway. */
+export const EventView = Type.Object({
+  id: Type.String(),
+  deviceId: Type.String(),
+  deviceName: Type.String(),
+  deviceKind: Type.String(),
+  type: Type.String({ description: 'credential | plate | checkpoint | state' }),
+  at: Type.Integer(),
+  receivedAt: Type.Integer(),
+  detail: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+});
+export type EventView = Static<typeof EventView>;
+
+export const EventsQuery = Type.Object(
+  { limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) },
+  { additionalProperties: false },
+);
+
+export const EventsResponse = Type.Object({ events: Type.Array(EventView) });
+export type EventsResponse = Static<typeof EventsResponse>;
+
+/** Messages the gateway pushes on the /api/live websocket. */
+export type LiveMessage =
+  | { type: 'hello'; person: PersonView }
+  | { type: 'device.event'; event: EventView }
+  | { type: 'device.health'; device: DeviceView };

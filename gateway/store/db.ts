@@ -1,0 +1,105 @@
+// Opens the gateway's SQLite store with the durability pragmas and builds its repositories.
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCode, GuardpostError } from '../core/errors.js';
+import { migrationsDir } from '../core/paths.js';
+import { migrate, readMigrations, type MigrateResult } from './migrate.js';
+import { Outbox } from './outbox.js';
+import { AuditLog } from './audit.js';
+import { DeviceEventRepo } from './device-events.js';
+
+export const databaseFileName = 'guardpost.db';
+
+export interface Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  readonly migration: MigrateResult;
+  readonly outbox: Outbox;
+  readonly audit: AuditLog;
+  readonly deviceEvents: DeviceEventRepo;
+  /** Database plus write-ahead log, in bytes. */
+  sizeBytes(): number;
+  close(): void;
+}
+
+export interface OpenStoreOptions {
+  dataDir: string;
+  now: () => number;
+}
+
+/** Make sure the data directory exists and is writable, with one clear error if not. */
+export function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK | constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new GuardpostError(ErrorCode.DataDirUnusable, `data directory ${dataDir} is not usable (${code}): create it and give the guardpost user write access`);
+  }
+}
+
+export function openStore(opts: OpenStoreOptions): Store {
+  prepareDataDir(opts.dataDir);
+  const path = join(opts.dataDir, databaseFileName);
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before it returns, so an acknowledged record survives a power cut.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (err) {
+    throw storeOpenError(path, err);
+  }
+  let migration: MigrateResult;
+  try {
+    migration = migrate(db, readMigrations(migrationsDir), opts.now);
+  } catch (err) {
+    db.close();
+    if (err instanceof GuardpostError) throw err;
+    throw storeOpenError(path, err);
+  }
+  const outbox = new Outbox(db);
+  const audit = new AuditLog(db, outbox, opts.now);
+  const deviceEvents = new DeviceEventRepo(db, outbox, opts.now);
+  return {
+    db,
+    path,
+    migration,
+    outbox,
+    audit,
+    deviceEvents,
+    sizeBytes() {
+      return [path, `${path}-wal`].reduce((sum, f) => {
+        try {
+          return sum + statSync(f).size;
+        } catch {
+          return sum;
+        }
+      }, 0);
+    },
+    close() {
+      if (!db.open) return;
+      // Fold the WAL back so the file on disk is complete without its side files.
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+function storeOpenError(path: string, err: unknown): GuardpostError {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_FULL') return new GuardpostError(ErrorCode.DataDirUnusable, `disk full: cannot write the database ${path}; free space on that disk`);
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code.startsWith('SQLITE_IOERR')) {
+    return new GuardpostError(ErrorCode.DataDirUnusable, `cannot open the database ${path} for writing (${code})`);
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new GuardpostError(ErrorCode.DataDirUnusable, `${path} is not a guardpost database or is damaged (${code}); restore it from a backup`);
+  }
+  return new GuardpostError(ErrorCode.DataDirUnusable, `cannot open the database ${path}: ${(err as Error).message}`);
+}

@@ -1,0 +1,27 @@
+// The outbox: records waiting to go to HQ, written in the same transaction as the record itself.
+import type Database from 'better-sqlite3';
+
+export class Outbox {
+  private readonly insert: Database.Statement<[string, string, string, number]>;
+  private readonly countUnsent: Database.Statement<[], { n: number }>;
+  private readonly oldestUnsent: Database.Statement<[], { at: number | null }>;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare('INSERT INTO outbox (record_id, stream, payload, created_at) VALUES (?, ?, ?, ?)');
+    this.countUnsent = db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL');
+    this.oldestUnsent = db.prepare('SELECT min(created_at) AS at FROM outbox WHERE sent_at IS NULL');
+  }
+
+  /** Queue a record for HQ. Call inside the transaction that writes the record. */
+  add(stream: string, recordId: string, payload: unknown, at: number): void {
+    this.insert.run(recordId, stream, JSON.stringify(payload), at);
+  }
+
+  depth(): number {
+    return this.countUnsent.get()?.n ?? 0;
+  }
+
+  oldestUnsentAt(): number | null {
+    return this.oldestUnsent.get()?.at ?? null;
+  }
+}

@@ -1,0 +1,11 @@
+// npm run bench: runs every benchmark and prints their figures as one JSON object on the last line.
+import * as ingest from './ingest.js';
+
+const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [{ name: 'ingest', run: ingest.run }];
+
+const figures: Record<string, number> = {};
+for (const bench of benches) {
+  console.error(`bench: ${bench.name}...`);
+  Object.assign(figures, await bench.run());
+}
+console.log(JSON.stringify(figures));

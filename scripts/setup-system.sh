@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs (as root) or names (otherwise) the Debian packages guardpost's tests and recorder need.
+set -euo pipefail
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v udevadm >/dev/null 2>&1 || need+=(udev)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+# The touchscreen shows Chinese: without a CJK font Chromium draws boxes.
+{ command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; } || need+=(fonts-noto-cjk)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "guardpost needs these Debian packages: ${need[*]}" >&2
+  echo "install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

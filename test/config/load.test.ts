@@ -1,0 +1,80 @@
+// Config loading: the demo site is valid, mistakes are all reported with their lines, env overrides apply.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, formatProblems, loadConfigFile, parseConfig } from '../../config/load.js';
+import { defaultConfigPath } from '../../gateway/core/paths.js';
+import { renderSchemaJson, schemaJsonPath } from '../../scripts/write-config-schema.js';
+
+const demo = readFileSync(defaultConfigPath, 'utf8');
+
+function problems(text: string, env = {}): string[] {
+  try {
+    parseConfig(text, 'site.yaml', env);
+  } catch (err) {
+    if (err instanceof ConfigError) return formatProblems(err.problems);
+    throw err;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('accepts the demo site and fills defaults', () => {
+    const config = loadConfigFile(defaultConfigPath);
+    expect(config.site.id).toBe('demo-compound');
+    expect(config.mqtt.max_payload_bytes).toBe(262144);
+    expect(Object.keys(config.devices)).toHaveLength(6);
+    expect(config.demo?.enabled).toBe(true);
+  });
+
+  it('reports every mistake at once, each with file, line, path and what was expected', () => {
+    const bad = demo
+      .replace('  port: 8080', '  port: "eighty"')
+      .replace('    role: operator', '    role: janitor')
+      .replace('log:\n  level: info', 'log:\n  level: info\n  colour: true');
+    const lines = problems(bad);
+    expect(lines).toHaveLength(3);
+    const lineOf = (needle: string) => bad.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    expect(lines).toContain(`site.yaml:${lineOf('port: "eighty"')} http.port: expected a TCP port number (1-65535), got "eighty"`);
+    expect(lines).toContain(`site.yaml:${lineOf('role: janitor')} people.2.role: expected one of guard, operator, supervisor, admin, got "janitor"`);
+    expect(lines).toContain(`site.yaml:${lineOf('colour: true')} log.colour: unknown key`);
+  });
+
+  it('checks device keys against the chosen driver only', () => {
+    const bad = demo.replace('    kind: barrier\n', '    kind: barrier\n    port: 42\n');
+    const lines = problems(bad);
+    expect(lines).toEqual([expect.stringMatching(/^site\.yaml:\d+ devices\.barrier-north\.port: unknown key$/)]);
+    const noType = demo.replace('    type: mqtt\n    kind: barrier\n', '    type: modbus-xyz\n    kind: barrier\n');
+    expect(problems(noType)[0]).toMatch(/devices\.barrier-north\.type: expected a driver type: mqtt, got "modbus-xyz"/);
+  });
+
+  it('names missing keys and invalid device ids', () => {
+    const lines = problems(demo.replace(/ {4}password_hash: \S+\n/, '').replace('  cp-garage:', '  CP_Garage:'));
+    expect(lines.some((l) => /devices\.reader-north-in\.password_hash: required key missing: expected a scrypt hash/.test(l))).toBe(true);
+    expect(lines.some((l) => /devices\.CP_Garage: not a valid id/.test(l))).toBe(true);
+  });
+
+  it('reports YAML syntax errors with their line and never throws anything else on garbage', () => {
+    expect(problems('site: [unclosed\n')[0]).toMatch(/^site\.yaml:\d+: YAML syntax/);
+    expect(problems('just a string')[0]).toMatch(/expected .*got "just a string"|must be object/);
+    expect(problems('')[0]).toMatch(/site\.yaml/);
+    expect(problems('a: 1\na: 2\n')[0]).toMatch(/YAML syntax/);
+  });
+
+  it('checks references between sections', () => {
+    const lines = problems(demo.replace('    - device: plate-north-in', '    - device: plate-south-in'));
+    expect(lines).toEqual([expect.stringMatching(/demo\.simulators\.1\.device: expected the id of a device under devices, got "plate-south-in"/)]);
+  });
+
+  it('applies and validates environment overrides', () => {
+    const config = parseConfig(demo, 'site.yaml', { GUARDPOST_DATA: '/tmp/x', GUARDPOST_HTTP_PORT: '9090', GUARDPOST_MQTT_PORT: '0' });
+    expect(config.data_dir).toBe('/tmp/x');
+    expect(config.http.port).toBe(9090);
+    expect(config.mqtt.port).toBe(0);
+    expect(problems(demo, { GUARDPOST_HTTP_PORT: 'abc' })).toEqual(['(environment) GUARDPOST_HTTP_PORT: expected a TCP port number (0-65535), got "abc"']);
+  });
+
+  it('keeps config/schema.json in step with the schema in code', () => {
+    // Regenerate with `npm run schema` after changing config/schema.ts.
+    expect(readFileSync(schemaJsonPath, 'utf8')).toBe(renderSchemaJson());
+  });
+});
