@@ -98,7 +98,7 @@ export class DeviceSimulator {
 
   private onCommand(topic: string, payload: Buffer): void {
     const type = topic.slice(this.topic('cmd/').length);
-    let id = '';
+    let id: string;
     try {
       id = String((JSON.parse(payload.toString()) as { id?: unknown }).id ?? '');
     } catch {

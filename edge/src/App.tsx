@@ -1,6 +1,6 @@
 // The app's state in one place: language, session, site health, live events and the websocket link.
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import type { EventView, HealthResponse, LiveMessage, SessionResponse } from './contracts.ts';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
+import type { DeviceView, EventView, HealthResponse, LiveMessage, SessionResponse } from './contracts.ts';
 import { api, connectLive, loadSession, saveSession, setUnauthorizedHandler, type LinkState } from './api.ts';
 import { initialLang, LangContext, persistLang, translator, type Lang, type LangState } from './i18n.ts';
 import { Login } from './Login.tsx';
@@ -16,6 +16,10 @@ function mergeEvents(prev: EventView[], incoming: EventView[]): EventView[] {
   return [...byId.values()].sort((a, b) => b.receivedAt - a.receivedAt || b.at - a.at).slice(0, maxEvents);
 }
 
+function upsertDevice(devices: DeviceView[], dev: DeviceView): DeviceView[] {
+  return devices.some((d) => d.id === dev.id) ? devices.map((d) => (d.id === dev.id ? dev : d)) : [...devices, dev];
+}
+
 export function App() {
   const [lang, setLangState] = useState<Lang>(initialLang);
   const [session, setSession] = useState<SessionResponse | null>(loadSession);
@@ -27,14 +31,12 @@ export function App() {
     () => ({
       lang,
       t: translator(lang),
-      setLang: (l) => {
-        persistLang(l);
-        setLangState(l);
-      },
+      setLang: setLangState,
     }),
     [lang],
   );
-  useEffect(() => persistLang(lang), [lang]);
+  // A layout effect: <html lang> changes in the same frame as the text, never a frame later.
+  useLayoutEffect(() => persistLang(lang), [lang]);
   useEffect(() => {
     document.title = [health?.site.name, langState.t('appName')].filter(Boolean).join(' · ');
   }, [health?.site.name, langState]);
@@ -59,24 +61,20 @@ export function App() {
   useEffect(() => {
     if (!session) return;
     const token = session.token;
-    // Fill from the store now and after every (re)connect, so nothing missed while offline is lost.
+    // Fill from the store now (the socket may be blocked while HTTP works) and on every (re)connect,
+    // so nothing that happened between the fetch and the subscription, or while offline, is lost.
     const refill = () => {
       api.events(token, maxEvents).then((r) => setEvents((prev) => mergeEvents(prev, r.events)), () => undefined);
       refreshHealth();
     };
     refill();
-    let wasLost = false;
     return connectLive(token, {
       message: (msg: LiveMessage) => {
         if (msg.type === 'device.event') setEvents((prev) => mergeEvents(prev, [msg.event]));
-        else if (msg.type === 'device.health') {
-          const dev = msg.device;
-          setHealth((h) => h && { ...h, devices: h.devices.some((d) => d.id === dev.id) ? h.devices.map((d) => (d.id === dev.id ? dev : d)) : [...h.devices, dev] });
-        }
+        else if (msg.type === 'device.health') setHealth((h) => h && { ...h, devices: upsertDevice(h.devices, msg.device) });
       },
       state: (s) => {
-        if (s === 'open' && wasLost) refill();
-        if (s !== 'connecting') wasLost = s === 'lost';
+        if (s === 'open') refill();
         setLink(s);
       },
       unauthorized: endSession,

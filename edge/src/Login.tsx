@@ -73,7 +73,7 @@ function PinPad({ person, onBack, onLogin }: { person: PersonView; onBack(): voi
       onLogin(await api.login(person.id, pin));
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 0;
-      setError(status === 401 ? 'wrongPin' : status === 400 ? 'badPin' : 'gatewayUnreachable');
+      setError(status === 401 ? 'wrongPin' : status === 429 ? 'lockedOut' : status === 400 ? 'badPin' : 'gatewayUnreachable');
       setPin('');
       setBusy(false);
     }

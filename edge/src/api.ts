@@ -87,16 +87,19 @@ export function connectLive(token: string, h: LiveHandlers): () => void {
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const sock = new WebSocket(url);
     ws = sock;
-    sock.onopen = () => {
-      attempt = 0;
-      h.state('open');
-    };
     sock.onmessage = (e: MessageEvent) => {
+      let msg: LiveMessage;
       try {
-        h.message(JSON.parse(String(e.data)) as LiveMessage);
+        msg = JSON.parse(String(e.data)) as LiveMessage;
       } catch {
-        // A frame we cannot parse is dropped; the next health/event fetch repairs the view.
+        return; // A frame we cannot parse is dropped; the next refill repairs the view.
       }
+      // The link counts as up on hello, not on open: a refused token is closed (4401) right after open.
+      if (msg.type === 'hello') {
+        attempt = 0;
+        h.state('open');
+      }
+      h.message(msg);
     };
     sock.onclose = (e: CloseEvent) => {
       if (stopped || ws !== sock) return;

@@ -40,6 +40,7 @@ export class RejectionLog {
  */
 function dump(buf: Buffer): { text: string } | { hex: string } {
   const text = buf.toString('utf8');
+  // eslint-disable-next-line no-control-regex -- control bytes are exactly what marks a payload as binary
   if (text.includes('\uFFFD') || /[\u0000-\u0008\u000E-\u001F]/.test(text)) return { hex: buf.toString('hex') };
   return { text: text.replace(/\d{6,}/g, (digits) => maskTail(digits)) };
 }

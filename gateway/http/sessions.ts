@@ -33,7 +33,7 @@ export class Sessions {
     const lock = this.failures.get(personId);
     if (lock && lock.lockedUntil > now) {
       this.audit.append({ actor: personId, action: 'login.locked', detail: { from } });
-      throw new GuardpostError(ErrorCode.Unauthorized, `too many wrong PINs: try again in ${Math.ceil((lock.lockedUntil - now) / 60000)} min`);
+      throw new GuardpostError(ErrorCode.LockedOut, `too many wrong PINs: try again in ${Math.ceil((lock.lockedUntil - now) / 60000)} min`);
     }
     // Hash even for an unknown person so the answer takes as long either way.
     const ok = await verifySecret(pin, person?.pin_hash ?? unknownPersonHash);

@@ -1,7 +1,11 @@
 // npm run bench: runs every benchmark and prints their figures as one JSON object on the last line.
 import * as ingest from './ingest.js';
+import * as startup from './startup.js';
 
-const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [{ name: 'ingest', run: ingest.run }];
+const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
+  { name: 'ingest', run: ingest.run },
+  { name: 'startup', run: startup.run },
+];
 
 const figures: Record<string, number> = {};
 for (const bench of benches) {

@@ -14,6 +14,16 @@ async function tapPin(page: Page, pin: string): Promise<void> {
   await page.getByTestId('pin-ok').tap();
 }
 
+/** Every visible button is at least 48 x 48 CSS px: gloved fingers on a touchscreen. */
+async function expectTouchSized(page: Page): Promise<void> {
+  const buttons = await page.locator('button:visible').all();
+  expect(buttons.length).toBeGreaterThan(0);
+  for (const b of buttons) {
+    const box = await b.boundingBox();
+    expect({ button: await b.innerText(), ok: !!box && box.width >= 48 && box.height >= 48 }).toEqual({ button: await b.innerText(), ok: true });
+  }
+}
+
 async function liveEventIds(page: Page): Promise<string[]> {
   const ids: string[] = [];
   for (const entry of await page.getByTestId('live-entry').all()) ids.push((await entry.getAttribute('data-event-id')) ?? '');
@@ -63,6 +73,7 @@ describe('edge UI shell', () => {
 
     await page.getByTestId('person-guard-li').tap();
     await page.getByTestId('pin-dots').waitFor();
+    await expectTouchSized(page);
     await tapPin(page, '9999');
     await page.getByTestId('login-error').waitFor({ timeout: 10_000 });
     expect(await page.getByTestId('login-error').innerText()).toContain('PIN 码错误');
@@ -79,6 +90,7 @@ describe('edge UI shell', () => {
     expect(await page.getByTestId('nav-control').count()).toBe(0);
     const box = await page.getByTestId('nav-gate').boundingBox();
     expect(box?.height).toBeGreaterThanOrEqual(64);
+    await expectTouchSized(page);
     const saved = await page.evaluate<string | null>('sessionStorage.getItem("guardpost.session")');
     expect(saved).toContain('"token"');
   });
@@ -107,6 +119,9 @@ describe('edge UI shell', () => {
     await expect.poll(() => reader.getAttribute('data-state'), { timeout: 15_000 }).toBe('online');
     expect(await reader.innerText()).toContain('北门入口读卡器');
     expect(await reader.innerText()).toContain('在线');
+    // Colour as well as text: the lamp is green (#22c55e) for online.
+    const lamp = `getComputedStyle(document.querySelector('[data-testid="light-reader-north-in"] .lamp')).backgroundColor`;
+    expect(await page.evaluate<string>(lamp)).toBe('rgb(34, 197, 94)');
     expect(await page.locator('[data-testid^="light-"][data-state="online"]').count()).toBeGreaterThan(0);
 
     await page.getByTestId('nav-devices').tap();

@@ -63,8 +63,8 @@ describe('HTTP API', () => {
     expect(wrong.json()).toEqual({ error: { code: 'unauthorized', message: 'wrong person or PIN' } });
     for (let i = 0; i < 4; i++) await login('sup-chen', '0000');
     const locked = await login('sup-chen', '4444');
-    expect(locked.statusCode).toBe(401);
-    expect(locked.json().error.message).toMatch(/too many wrong PINs: try again in 5 min/);
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json().error).toEqual({ code: 'locked_out', message: 'too many wrong PINs: try again in 5 min' });
     clock.advance(5 * 60 * 1000);
     expect((await login('sup-chen', '4444')).statusCode).toBe(200);
     expect((await login('nobody', '1234')).statusCode).toBe(401);

@@ -99,7 +99,7 @@ describe('gateway process', () => {
     // The reader pretends to be the barrier: the broker drops the connection (MQTT 3.1.1 has no negative ack).
     for (const topic of ['gp/dev/barrier-north/event/state', 'gp/dev/barrier-north/cmd/open']) {
       const intruder = await connectDevice(gw.mqttPort, 'reader-north-in', demoPasswords.reader);
-      const closed = new Promise((r) => intruder.once('close', r));
+      const closed = new Promise<void>((r) => intruder.once('close', () => r()));
       intruder.publish(topic, JSON.stringify({ id: 'x', position: 'up' }), { qos: 1 });
       await closed;
       intruder.end(true);
@@ -228,6 +228,10 @@ describe('guardpost command', () => {
     const startRun = cli(['start', '--config', file]);
     expect(startRun.code).not.toBe(0);
     expect(startRun.err).toContain('config has 3 problem(s):');
+    // GUARDPOST_CONFIG picks the file when --config is not given.
+    const fromEnv = cli(['start'], { env: { GUARDPOST_CONFIG: file } });
+    expect(fromEnv.code).not.toBe(0);
+    expect(fromEnv.err).toContain(`site.yaml:${lineOf('port: 70000')} mqtt.port:`);
 
     const good = cli(['config-check', join(packageRoot, 'config/default.yaml')]);
     expect(good.code).toBe(0);

@@ -9,7 +9,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = as
     people: ctx.config.people.map(({ id, name, role }) => ({ id, name, role })),
   }));
 
-  app.post('/api/session', { schema: { body: LoginRequest, response: { 200: SessionResponse, 400: ErrorBody, 401: ErrorBody } } }, async (request) => {
+  app.post('/api/session', { schema: { body: LoginRequest, response: { 200: SessionResponse, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody } } }, async (request) => {
     const session = await ctx.sessions.login(request.body.personId, request.body.pin, request.ip);
     return session;
   });
