@@ -153,8 +153,6 @@ export class Gateway {
     metrics.start();
     this.push('metrics', () => metrics.stop());
 
-    let brokerRunning = true;
-    this.push('broker-status', () => (brokerRunning = false));
     const app: App = await buildApp({
       config,
       clock,
@@ -162,7 +160,7 @@ export class Gateway {
       bus,
       store,
       devices,
-      broker: { running: () => brokerRunning, port: () => mqttPort, clients: () => broker.connectedClients() },
+      broker: { port: () => mqttPort, clients: () => broker.connectedClients() },
       sessions: new Sessions(config.people, clock, store.audit),
       metrics,
       startedAt,

@@ -9,7 +9,6 @@ import type { Store } from '../store/db.js';
 import type { Sessions } from './sessions.js';
 
 export interface BrokerStatus {
-  running(): boolean;
   port(): number;
   clients(): number;
 }

@@ -125,7 +125,10 @@ describe('gateway process', () => {
     await reader.endAsync();
     await barrier.endAsync();
     expect(gw.output()).toContain('rejected input');
+    // Neither card numbers nor passwords reach the log.
     expect(gw.output()).not.toContain('3005127841');
+    expect(gw.output()).not.toContain('not-the-password');
+    expect(gw.output()).not.toContain(demoPasswords.reader);
   });
 
   it('loses no acknowledged event when killed with -9 during a burst, and the database stays intact', async () => {

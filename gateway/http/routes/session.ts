@@ -1,5 +1,6 @@
 // Login and logout at the console, and the list of people the login screen shows.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
 import { ErrorBody, LoginRequest, PeopleResponse, SessionResponse } from '../contracts.js';
 import type { HttpContext } from '../context.js';
 import { bearerToken } from '../auth.js';
@@ -10,11 +11,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = as
   }));
 
   app.post('/api/session', { schema: { body: LoginRequest, response: { 200: SessionResponse, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody } } }, async (request) => {
-    const session = await ctx.sessions.login(request.body.personId, request.body.pin, request.ip);
-    return session;
+    return ctx.sessions.login(request.body.personId, request.body.pin, request.ip);
   });
 
-  app.delete('/api/session', async (request, reply) => {
+  app.delete('/api/session', { schema: { headers: Type.Object({ authorization: Type.Optional(Type.String({ maxLength: 512 })) }) } }, async (request, reply) => {
     const token = bearerToken(request);
     if (token) ctx.sessions.logout(token);
     return reply.status(204).send();
