@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { GuardpostError, ErrorCode } from '../gateway/core/errors.js';
+import { isTimeZone } from '../gateway/core/time.js';
 import { ConfigSchema, type GuardpostConfig } from './schema.js';
 
 export interface ConfigProblem {
@@ -124,6 +125,22 @@ function crossChecks(config: GuardpostConfig, file: string, lineOf: (segments: s
     }
     seenPeople.add(person.id);
   });
+  if (!isTimeZone(config.site.timezone)) {
+    out.push({ file, line: lineOf(['site', 'timezone']), path: 'site.timezone', message: `expected an IANA time zone such as Asia/Shanghai, got "${config.site.timezone}"` });
+  }
+  for (const [pointId, point] of Object.entries(config.gate.entry_points)) {
+    point.devices.forEach((deviceId, i) => {
+      const kind = config.devices[deviceId]?.kind;
+      if (kind !== 'reader' && kind !== 'plate-camera') {
+        const at = ['gate', 'entry_points', pointId, 'devices', String(i)];
+        out.push({ file, line: lineOf(at), path: at.join('.'), message: `expected the id of a reader or plate camera under devices, got "${deviceId}"` });
+      }
+    });
+    if (point.barrier !== undefined && config.devices[point.barrier]?.kind !== 'barrier') {
+      const at = ['gate', 'entry_points', pointId, 'barrier'];
+      out.push({ file, line: lineOf(at), path: at.join('.'), message: `expected the id of a barrier under devices, got "${point.barrier}"` });
+    }
+  }
   (config.demo?.simulators ?? []).forEach((sim, i) => {
     const device = config.devices[sim.device];
     if (!device) {

@@ -7,8 +7,8 @@ import { SecretHash } from '../gateway/core/secret.js';
 export const roles = ['guard', 'operator', 'supervisor', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
-const literalUnion = <T extends string>(values: readonly T[], description: string) =>
-  Type.Unsafe<T>({ enum: [...values], description });
+const literalUnion = <T extends string>(values: readonly T[], description: string, extra: { default?: T } = {}) =>
+  Type.Unsafe<T>({ enum: [...values], description, ...extra });
 
 export const idPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
 const Id = (description: string) => Type.String({ pattern: idPattern, description });
@@ -93,11 +93,80 @@ export interface DeviceConfig {
   [key: string]: unknown;
 }
 
+
+const TimeOfDay = (description: string) => Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: `${description} as HH:MM (00:00-23:59)` });
+
+export const TimeWindowSchema = Type.Object(
+  {
+    days: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7, description: 'a weekday number, 1 = Monday ... 7 = Sunday' }), { minItems: 1, uniqueItems: true })),
+    from: TimeOfDay('the start time'),
+    to: TimeOfDay('the end time'),
+  },
+  { additionalProperties: false },
+);
+
+export const accessRules = ['auto', 'manual', 'deny'] as const;
+
+export const AccessListSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'the list name shown on screens' }),
+    rule: literalUnion(accessRules, 'one of auto (open by itself), manual (the guard decides), deny'),
+    windows: Type.Optional(Type.Array(TimeWindowSchema, { minItems: 1, description: 'when auto applies; outside them the guard decides' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EntryPointSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'the name shown on screens' }),
+    direction: literalUnion(['in', 'out'] as const, 'in or out'),
+    devices: Type.Array(Id('the id of a reader or plate camera under devices'), { minItems: 1, uniqueItems: true }),
+    barrier: Type.Optional(Id('the id of a barrier under devices')),
+  },
+  { additionalProperties: false },
+);
+
+export const MinGuardsSchema = Type.Object(
+  {
+    from: TimeOfDay('the start time'),
+    to: TimeOfDay('the end time'),
+    count: Type.Integer({ minimum: 1, maximum: 20, description: 'guards on duty (1-20)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const GateSchema = Type.Object(
+  {
+    entry_points: Type.Record(Type.String({ pattern: idPattern }), EntryPointSchema, { default: {}, additionalProperties: false }),
+    lists: Type.Record(Type.String({ pattern: idPattern }), AccessListSchema, {
+      additionalProperties: false,
+      default: {
+        resident: { name: '业主/住户', rule: 'auto' },
+        staff: { name: '物业员工', rule: 'auto' },
+        visitor: { name: '访客', rule: 'manual' },
+        blocked: { name: '禁止通行', rule: 'deny' },
+      },
+    }),
+    unknown_vehicle: literalUnion(['manual', 'deny'] as const, 'manual (the guard decides) or deny', { default: 'manual' }),
+    anti_passback: Type.Boolean({ default: true, description: 'true or false' }),
+    worker_curfew: Type.String({ ...TimeOfDay('the time renovation workers must have left'), default: '19:00' }),
+    min_guards: Type.Array(MinGuardsSchema, { default: [], description: 'periods that need more than one guard signed on' }),
+    manual_open_reasons: Type.Array(Type.String({ minLength: 1, maxLength: 40 }), {
+      minItems: 1,
+      default: ['救护车/消防车', '业主忘带卡', '访客已登记', '送货车辆', '物业工作车辆', '设备故障'],
+      description: 'the reasons a guard picks from to open the barrier by hand',
+    }),
+    visitor_retention_days: Type.Integer({ minimum: 1, maximum: 3650, default: 90, description: "days to keep visitors' ID and phone numbers (1-3650)" }),
+  },
+  { additionalProperties: false },
+);
+
 export const SimulatorSchema = Type.Object(
   {
     device: Id('the id of a device under devices'),
     password: Type.String({ minLength: 1, description: "the simulated device's MQTT password" }),
     every_s: Type.Number({ minimum: 1, maximum: 3600, default: 15, description: 'seconds between simulated events (1-3600)' }),
+    start_s: Type.Number({ minimum: 0, maximum: 3600, default: 1.5, description: 'seconds before the first simulated event (0-3600)' }),
   },
   { additionalProperties: false },
 );
@@ -126,6 +195,7 @@ export const ConfigSchema = Type.Object(
       additionalProperties: false,
       description: 'devices by id',
     }),
+    gate: Type.Unsafe<Static<typeof GateSchema>>({ ...GateSchema, default: {} }),
     demo: Type.Optional(DemoSchema),
   },
   { additionalProperties: false },
@@ -134,6 +204,9 @@ export const ConfigSchema = Type.Object(
 export type GuardpostConfig = Static<typeof ConfigSchema>;
 export type PersonConfig = Static<typeof PersonSchema>;
 export type SimulatorConfig = Static<typeof SimulatorSchema>;
+export type GateConfig = Static<typeof GateSchema>;
+export type AccessListConfig = Static<typeof AccessListSchema>;
+export type TimeWindow = Static<typeof TimeWindowSchema>;
 
 /** The schema as an editor reads it (VS Code, the YAML language server). */
 export function editorJsonSchema(): Record<string, unknown> {

@@ -1,4 +1,5 @@
 // The composition root: builds every component of a guard post from its config and starts/stops them in order.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { GuardpostConfig } from '../config/schema.js';
@@ -15,6 +16,14 @@ import { buildApp, type App } from './http/app.js';
 import { Sessions } from './http/sessions.js';
 import { Metrics } from './metrics.js';
 import { openStore, prepareDataDir, type Store } from './store/db.js';
+import { Alarms } from './alarms.js';
+import { Access } from './gate/access.js';
+import { importResidents } from './gate/import.js';
+import { Passes } from './gate/passes.js';
+import { GateSchedule } from './gate/schedule.js';
+import { Shifts } from './gate/shifts.js';
+import { Visitors } from './gate/visitors.js';
+import { demoResidentsPath } from './core/paths.js';
 import { lockDataDir, type DataDirLock } from './store/lock.js';
 
 export interface GatewayOptions {
@@ -153,6 +162,22 @@ export class Gateway {
     metrics.start();
     this.push('metrics', () => metrics.stop());
 
+    const alarms = new Alarms(store, bus, clock);
+    const access = new Access({ config, store, bus, clock, log: log.child({ component: 'gate' }), devices, alarms });
+    const visitors = new Visitors({ config, store, bus, clock, alarms });
+    const passes = new Passes({ config, store, clock, alarms });
+    const shifts = new Shifts({ config, store, clock, alarms });
+    if (config.demo?.enabled && store.residents.unitCount() === 0) seedDemoResidents(store, config, log, clock.now());
+    access.start();
+    visitors.start();
+    this.push('gate', () => {
+      access.stop();
+      visitors.stop();
+    });
+    const schedule = new GateSchedule({ clock, log: log.child({ component: 'gate' }), store, access, visitors, passes, shifts });
+    schedule.start();
+    this.push('gate-schedule', () => schedule.stop());
+
     const app: App = await buildApp({
       config,
       clock,
@@ -163,6 +188,8 @@ export class Gateway {
       broker: { port: () => mqttPort, clients: () => broker.connectedClients() },
       sessions: new Sessions(config.people, clock, store.audit),
       metrics,
+      alarms,
+      gate: { access, visitors, passes, shifts },
       startedAt,
     });
     this.app = app;
@@ -181,7 +208,7 @@ export class Gateway {
       const sims = config.demo.simulators.map(
         (s) =>
           new DeviceSimulator(
-            { deviceId: s.device, kind: config.devices[s.device]!.kind, password: s.password, everyS: s.every_s },
+            { deviceId: s.device, kind: config.devices[s.device]!.kind, password: s.password, everyS: s.every_s, startS: s.start_s },
             { brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, clock, log: log.child({ component: 'sim' }) },
           ),
       );
@@ -194,6 +221,18 @@ export class Gateway {
     log.info({ http: `http://${config.http.host}:${httpPort}`, mqttPort, dataDir, site: config.site.id }, 'guardpost running');
     return { httpPort, mqttPort };
   }
+}
+
+/** The demo compound's residents, cards and plates, loaded once into a new demo database. */
+function seedDemoResidents(store: Store, config: GuardpostConfig, log: Logger, now: number): void {
+  const report = importResidents(readFileSync(demoResidentsPath, 'utf8'), {
+    store,
+    lists: Object.keys(config.gate.lists),
+    now,
+    actor: 'system',
+    timeZone: config.site.timezone,
+  });
+  log.info({ units: report.units, residents: report.residents, credentials: report.credentials, rejected: report.rejected.length }, 'demo residents loaded');
 }
 
 function listenError(what: string, host: string, port: number, err: unknown): Error {

@@ -9,6 +9,8 @@ export interface SimulatedDevice {
   kind: DeviceKind;
   password: string;
   everyS: number;
+  /** Seconds before the first event; an exit reader starts later than the entry so cars leave after they came. */
+  startS: number;
 }
 
 export interface SimulatorContext {
@@ -69,9 +71,10 @@ export class DeviceSimulator {
     });
     client.on('message', (topic, payload) => this.onCommand(topic, payload));
     client.on('error', (err) => this.ctx.log.debug({ device: deviceId, err: err.message }, 'simulator connection error'));
-    this.timer = this.ctx.clock.setInterval(() => this.tick(), this.device.everyS * 1000);
-    // A first happening soon after start, so a new demo shows events at once rather than after a full period.
-    this.firstTick = this.ctx.clock.setTimeout(() => this.tick(), 1500);
+    this.firstTick = this.ctx.clock.setTimeout(() => {
+      this.tick();
+      this.timer = this.ctx.clock.setInterval(() => this.tick(), this.device.everyS * 1000);
+    }, this.device.startS * 1000);
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 // The typed events that travel on the gateway's bus: device events from drivers and domain events.
 import type { DeviceEvent, DeviceHealth } from '../../drivers/contract.js';
+import type { AlarmView, DecisionView, VisitView } from '../http/gate-contracts.js';
 
 export type { DeviceEvent, DeviceHealth };
 
@@ -23,7 +24,9 @@ export interface BusEvents {
   'device.recorded': RecordedDeviceEvent;
   'device.health': { deviceId: string; health: DeviceHealth };
   'input.rejected': RejectedInput;
-  'audit.appended': { action: string; actor: string };
+  'gate.decision': DecisionView;
+  'gate.visit': VisitView;
+  alarm: AlarmView;
 }
 
 export type BusEventName = keyof BusEvents;

@@ -8,7 +8,9 @@ import Fastify, { LogController, type FastifyError } from 'fastify';
 import { ErrorCode, GuardpostError } from '../core/errors.js';
 import { edgeDistDir } from '../core/paths.js';
 import type { HttpContext } from './context.js';
+import { idempotency } from './idempotency.js';
 import { eventRoutes } from './routes/events.js';
+import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
@@ -27,7 +29,8 @@ export async function buildApp(ctx: HttpContext) {
 
   app.setErrorHandler((error: FastifyError | GuardpostError, request, reply) => {
     if (error instanceof GuardpostError) {
-      return reply.status(error.statusCode).send({ error: { code: error.code, message: error.message } });
+      const { field, problem } = (error.details ?? {}) as { field?: string; problem?: string };
+      return reply.status(error.statusCode).send({ error: { code: error.code, message: error.message, ...(field ? { field } : {}), ...(problem ? { problem } : {}) } });
     }
     if (error.validation) {
       const message = `${error.validationContext ?? 'request'}${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? 'is invalid'}`;
@@ -41,11 +44,13 @@ export async function buildApp(ctx: HttpContext) {
     return reply.status(500).send({ error: { code: ErrorCode.Internal, message: 'internal error; see the gateway log' } });
   });
 
+  idempotency(app, ctx.store.idempotency, ctx.clock);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes, { ctx });
   await app.register(sessionRoutes, { ctx });
   await app.register(eventRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
+  await app.register(gateRoutes, { ctx });
 
   const uiBuilt = existsSync(join(edgeDistDir, 'index.html'));
   if (uiBuilt) await app.register(fastifyStatic, { root: edgeDistDir, wildcard: false });

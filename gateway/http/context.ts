@@ -7,6 +7,18 @@ import type { Clock } from '../core/clock.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/db.js';
 import type { Sessions } from './sessions.js';
+import type { Alarms } from '../alarms.js';
+import type { Access } from '../gate/access.js';
+import type { Passes } from '../gate/passes.js';
+import type { Shifts } from '../gate/shifts.js';
+import type { Visitors } from '../gate/visitors.js';
+
+export interface GateServices {
+  access: Access;
+  visitors: Visitors;
+  passes: Passes;
+  shifts: Shifts;
+}
 
 export interface BrokerStatus {
   port(): number;
@@ -23,5 +35,7 @@ export interface HttpContext {
   broker: BrokerStatus;
   sessions: Sessions;
   metrics: Metrics;
+  alarms: Alarms;
+  gate: GateServices;
   startedAt: number;
 }

@@ -1,10 +1,13 @@
 // The HTTP and websocket API contracts (TypeBox): fastify validates with them, the edge UI imports their types.
 import Type, { type Static } from 'typebox';
+import type { GateLiveMessage } from './gate-contracts.js';
 
 export const ErrorBody = Type.Object({
   error: Type.Object({
     code: Type.String({ description: 'stable error code, e.g. bad_request, unauthorized' }),
     message: Type.String({ description: 'readable message' }),
+    field: Type.Optional(Type.String({ description: 'the request field at fault' })),
+    problem: Type.Optional(Type.String({ description: 'a stable code for what is wrong, for the screen to translate' })),
   }),
 });
 export type ErrorBody = Static<typeof ErrorBody>;
@@ -78,4 +81,5 @@ export type EventsResponse = Static<typeof EventsResponse>;
 export type LiveMessage =
   | { type: 'hello'; person: PersonView }
   | { type: 'device.event'; event: EventView }
-  | { type: 'device.health'; device: DeviceView };
+  | { type: 'device.health'; device: DeviceView }
+  | GateLiveMessage;

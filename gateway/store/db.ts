@@ -8,6 +8,14 @@ import { migrate, readMigrations, type MigrateResult } from './migrate.js';
 import { Outbox } from './outbox.js';
 import { AuditLog } from './audit.js';
 import { DeviceEventRepo } from './device-events.js';
+import { AlarmRepo } from './alarms.js';
+import { DecisionRepo } from './decisions.js';
+import { IdempotencyRepo } from './idempotency.js';
+import { PassRepo } from './passes.js';
+import { ResidentRepo } from './residents.js';
+import { ShiftRepo } from './shifts.js';
+import { VisitorRepo } from './visitors.js';
+import { WatchlistRepo } from './watchlist.js';
 
 export const databaseFileName = 'guardpost.db';
 
@@ -18,6 +26,16 @@ export interface Store {
   readonly outbox: Outbox;
   readonly audit: AuditLog;
   readonly deviceEvents: DeviceEventRepo;
+  readonly residents: ResidentRepo;
+  readonly watchlist: WatchlistRepo;
+  readonly visitors: VisitorRepo;
+  readonly passes: PassRepo;
+  readonly decisions: DecisionRepo;
+  readonly alarms: AlarmRepo;
+  readonly shifts: ShiftRepo;
+  readonly idempotency: IdempotencyRepo;
+  /** Run `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
   /** Database plus write-ahead log, in bytes. */
   sizeBytes(): number;
   close(): void;
@@ -71,6 +89,15 @@ export function openStore(opts: OpenStoreOptions): Store {
     outbox,
     audit,
     deviceEvents,
+    residents: new ResidentRepo(db),
+    watchlist: new WatchlistRepo(db),
+    visitors: new VisitorRepo(db),
+    passes: new PassRepo(db),
+    decisions: new DecisionRepo(db),
+    alarms: new AlarmRepo(db),
+    shifts: new ShiftRepo(db),
+    idempotency: new IdempotencyRepo(db),
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     sizeBytes() {
       return [path, `${path}-wal`].reduce((sum, f) => {
         try {

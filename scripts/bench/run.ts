@@ -1,10 +1,14 @@
 // npm run bench: runs every benchmark and prints their figures as one JSON object on the last line.
 import * as ingest from './ingest.js';
 import * as startup from './startup.js';
+import * as decision from './decision.js';
+import * as visitorLookup from './visitor-lookup.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'ingest', run: ingest.run },
   { name: 'startup', run: startup.run },
+  { name: 'decision', run: decision.run },
+  { name: 'visitor lookup', run: visitorLookup.run },
 ];
 
 const figures: Record<string, number> = {};

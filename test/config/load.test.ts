@@ -22,7 +22,7 @@ describe('config', () => {
     const config = loadConfigFile(defaultConfigPath);
     expect(config.site.id).toBe('demo-compound');
     expect(config.mqtt.max_payload_bytes).toBe(262144);
-    expect(Object.keys(config.devices)).toHaveLength(6);
+    expect(Object.keys(config.devices)).toHaveLength(8);
     expect(config.demo?.enabled).toBe(true);
   });
 

@@ -100,9 +100,9 @@ describe('HTTP API', () => {
     const body = res.json();
     // Simulators are off here, so the devices exist but have not connected.
     expect(body.status).toBe('degraded');
-    expect(body.devices).toHaveLength(6);
+    expect(body.devices).toHaveLength(8);
     expect(body.devices[0]).toEqual({ id: 'reader-north-in', name: '北门入口读卡器', kind: 'reader', type: 'mqtt', state: 'offline', lastSeen: null, lastError: null });
-    expect(body.store).toMatchObject({ status: 'ok', schemaVersion: 1 });
+    expect(body.store).toMatchObject({ status: 'ok', schemaVersion: 2 });
     expect(body.broker.status).toBe('ok');
   });
 });

@@ -50,7 +50,7 @@ describe('gateway process', () => {
     const gw = await start();
     const health = await waitFor('every demo device online', async () => {
       const h = (await (await fetch(`${gw.httpUrl}/api/health`)).json()) as { status: string; devices: { id: string; state: string }[] };
-      return h.devices.length === 6 && h.devices.every((d) => d.state === 'online') ? h : null;
+      return h.devices.length === 8 && h.devices.every((d) => d.state === 'online') ? h : null;
     });
     expect(health.status).toBe('ok');
 
@@ -253,8 +253,8 @@ describe('guardpost command', () => {
   it('migrate brings a new data directory to the current schema; unknown commands are refused', () => {
     const dataDir = tempDir();
     const first = cli(['migrate'], { env: { GUARDPOST_DATA: dataDir } });
-    expect(first.out).toContain('migrated from version 0 to 1: 001_foundation');
-    expect(cli(['migrate'], { env: { GUARDPOST_DATA: dataDir } }).out).toContain('database already at version 1');
+    expect(first.out).toContain('migrated from version 0 to 2: 001_foundation, 002_gate');
+    expect(cli(['migrate'], { env: { GUARDPOST_DATA: dataDir } }).out).toContain('database already at version 2');
     const unknown = cli(['fly']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "fly"');
@@ -262,7 +262,7 @@ describe('guardpost command', () => {
 
   it('doctor reports config, disk, ffmpeg, serial ports and clock', () => {
     const run = cli(['doctor'], { env: { GUARDPOST_DATA: tempDir() } });
-    expect(run.out).toMatch(/^ok\s+config: .*default\.yaml is valid \(6 devices, 5 people\)$/m);
+    expect(run.out).toMatch(/^ok\s+config: .*default\.yaml is valid \(8 devices, 5 people\)$/m);
     expect(run.out).toMatch(/^(ok|warn)\s+data disk: .* free of /m);
     expect(run.out).toMatch(/^ok\s+ffmpeg: ffmpeg version/m);
     expect(run.out).toMatch(/^(ok|warn)\s+serial port/m);

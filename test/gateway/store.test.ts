@@ -29,12 +29,15 @@ describe('store', () => {
   it('applies migrations once and records the schema version', () => {
     const dir = tempDir();
     const first = fresh(dir);
-    expect(first.migration.applied).toEqual(['001_foundation']);
+    expect(first.migration.applied).toEqual(['001_foundation', '002_gate']);
     first.close();
     const again = fresh(dir);
     expect(again.migration.applied).toEqual([]);
     expect(again.db.pragma('user_version', { simple: true })).toBe(again.migration.to);
-    expect(again.db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'foundation' }]);
+    expect(again.db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      { version: 1, name: 'foundation' },
+      { version: 2, name: 'gate' },
+    ]);
   });
 
   it('refuses a database newer than the code', () => {
@@ -43,7 +46,7 @@ describe('store', () => {
     const raw = new Database(join(dir, 'guardpost.db'));
     raw.pragma('user_version = 99');
     raw.close();
-    expect(() => fresh(dir)).toThrow(/schema version 99 .* knows only up to 1/);
+    expect(() => fresh(dir)).toThrow(/schema version 99 .* knows only up to 2/);
   });
 
   it('writes a device event and its outbox row in one transaction, and none on failure', () => {

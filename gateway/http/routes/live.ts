@@ -33,6 +33,9 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = async
           const d = ctx.devices.get(deviceId);
           if (d) send({ type: 'device.health', device: { id: d.id, name: d.name, kind: d.kind, type: d.type, state: d.state, lastSeen: d.lastSeen, lastError: d.lastError } });
         }),
+        ctx.bus.on('gate.decision', (decision) => send({ type: 'gate.decision', decision })),
+        ctx.bus.on('gate.visit', (visit) => send({ type: 'gate.visit', visit })),
+        ctx.bus.on('alarm', (alarm) => send({ type: 'alarm', alarm })),
       ];
       socket.on('close', () => offs.forEach((off) => off()));
       send({ type: 'hello', person: session.person });

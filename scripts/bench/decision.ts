@@ -1,0 +1,82 @@
+// Benchmark: card read over MQTT -> decision recorded durably -> barrier command out, with 100,000 residents loaded.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { defaultConfigPath, packageRoot } from '../../gateway/core/paths.js';
+import { percentile, round2 } from './stats.js';
+
+const residents = 100_000;
+const decisions = Number(process.env.BENCH_DECISIONS ?? 10_000);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const card = (i: number) => String(5_000_000_000 + i);
+
+export async function run(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'guardpost-bench-'));
+  const configPath = join(dir, 'bench.yaml');
+  writeFileSync(configPath, readFileSync(defaultConfigPath, 'utf8').replace('demo:\n  enabled: true', 'demo:\n  enabled: false'));
+  const httpPort = await freePort();
+  const mqttPort = await freePort();
+  const gateway = spawn(process.execPath, [join(packageRoot, 'dist/gateway/main.js'), 'start', '--config', configPath], {
+    cwd: packageRoot,
+    env: { ...process.env, GUARDPOST_DATA: join(dir, 'data'), GUARDPOST_HTTP_PORT: String(httpPort), GUARDPOST_MQTT_PORT: String(mqttPort) },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${httpPort}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/api/health`)).ok) break;
+      } catch {
+        if (i > 200) throw new Error('gateway did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const login = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ personId: 'admin', pin: '9999' }) });
+    const { token } = (await login.json()) as { token: string };
+    const rows = ['unit,kind,name,phone,cards,plates,list'];
+    for (let i = 0; i < residents; i++) rows.push(`${1 + (i % 30)}-${1 + (i % 4)}-${1000 + Math.floor(i / 120)},owner,住户${i},,${card(i)},,resident`);
+    const imported = await fetch(`${base}/api/gate/residents/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: rows.join('\n') });
+    const report = (await imported.json()) as { credentials: number };
+    if (report.credentials !== residents) throw new Error(`import gave ${JSON.stringify(report).slice(0, 200)}`);
+
+    const reader = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'reader-north-in', password: 'demo-reader-pw', reconnectPeriod: 0 });
+    const barrier = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'barrier-north', password: 'demo-barrier-pw', reconnectPeriod: 0 });
+    for (const c of [reader, barrier]) (c.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+    await barrier.subscribeAsync('gp/dev/barrier-north/cmd/#', { qos: 1 });
+    await barrier.publishAsync('gp/dev/barrier-north/status', 'online', { qos: 1, retain: true });
+    let arrived: (() => void) | null = null;
+    barrier.on('message', (_topic, payload) => {
+      arrived?.();
+      const { id } = JSON.parse(payload.toString()) as { id: string };
+      void barrier.publishAsync('gp/dev/barrier-north/ack', JSON.stringify({ id, ok: true }), { qos: 1 });
+    });
+    const samples: number[] = [];
+    for (let n = 0; n < decisions; n++) {
+      const i = (n * 7919) % residents;
+      const opened = new Promise<void>((resolve) => (arrived = resolve));
+      const t = process.hrtime.bigint();
+      reader.publish('gp/dev/reader-north-in/event/credential', JSON.stringify({ value: card(i) }), { qos: 1 });
+      await opened;
+      samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    await reader.endAsync();
+    await barrier.endAsync();
+    return { decision_p50_ms: round2(percentile(samples, 50)), decision_p99_ms: round2(percentile(samples, 99)) };
+  } finally {
+    gateway.kill('SIGTERM');
+    await new Promise((r) => gateway.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
