@@ -313,16 +313,16 @@ export class Visitors {
     }
   }
 
-  /** Erase ID and phone numbers of visitors not seen for the retention period. */
-  purge(): number {
+  /** Erase ID and phone numbers of visitors not seen, and of passes over, for the retention period. */
+  purge(): { visitors: number; passes: number } {
     const { store, clock, config } = this.deps;
     const now = clock.now();
-    const erased = store.transaction(() => {
-      const n = store.visitors.purgePersonalNumbers(now - config.gate.visitor_retention_days * 24 * 3600 * 1000, now);
-      if (n > 0) store.audit.append({ actor: 'system', action: 'visitor.purge', detail: { visitors: n, retentionDays: config.gate.visitor_retention_days } });
-      return n;
+    const before = now - config.gate.visitor_retention_days * 24 * 3600 * 1000;
+    return store.transaction(() => {
+      const erased = { visitors: store.visitors.purgePersonalNumbers(before, now), passes: store.passes.purgePersonalNumbers(before) };
+      if (erased.visitors + erased.passes > 0) store.audit.append({ actor: 'system', action: 'personal_numbers.purge', detail: { ...erased, retentionDays: config.gate.visitor_retention_days } });
+      return erased;
     });
-    return erased;
   }
 
   private onDecision(d: DecisionView): void {

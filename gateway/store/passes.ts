@@ -84,6 +84,17 @@ export class PassRepo {
     return this.db.prepare(`${detailSelect} ${clause} ORDER BY p.issued_at DESC LIMIT @limit`).all({ kind: filter.kind ?? null, limit }) as PassDetail[];
   }
 
+  /** Workers' and carriers' ID and phone numbers go once their pass has been over for the retention period. */
+  purgePersonalNumbers(before: number): number {
+    return this.db
+      .prepare(
+        `UPDATE passes SET detail = json_remove(detail, '$.idNumber', '$.phone', '$.carrierIdNumber')
+         WHERE valid_until < ? AND (json_extract(detail, '$.idNumber') IS NOT NULL OR json_extract(detail, '$.phone') IS NOT NULL
+           OR json_extract(detail, '$.carrierIdNumber') IS NOT NULL)`,
+      )
+      .run(before).changes;
+  }
+
   /** Active visitor passes past their validity whose holder has not signed out. */
   overdueVisitorPasses(now: number): PassDetail[] {
     return this.db
