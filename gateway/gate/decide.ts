@@ -85,7 +85,8 @@ export function decide(f: DecisionFacts, rules: DecisionRules): Decision {
 
   if (f.credential) {
     const c = f.credential;
-    const subject = c.holderId ? `resident:${c.holderId}` : `${f.kind}:${f.value}`;
+    // A car is inside or not on its own (its owner may have walked in on a card); a card stands for its holder.
+    const subject = f.kind === 'plate' ? `plate:${f.value}` : c.holderId ? `resident:${c.holderId}` : `card:${f.value}`;
     const list = rules.lists[c.list];
     if (c.validFrom !== null && f.at < c.validFrom) return result('denied', 'not-yet-valid', subject, c.holderName, c.list);
     if (c.validUntil !== null && f.at > c.validUntil) return result('denied', 'expired', subject, c.holderName, c.list);
