@@ -198,6 +198,32 @@ describe('gate', () => {
     expect(reuse).toMatchObject({ status: 400, body: { error: { field: 'preregistrationCode', problem: 'used' } } });
   });
 
+  it("signs a visitor out when their temporary card is read at the exit", async () => {
+    const hostUnitId = await unitId('1-1-101');
+    const visit = (
+      await api('POST', '/api/gate/visits', 'guard-li', {
+        name: '韩梅',
+        idType: 'passport',
+        idNumber: 'K24681357',
+        phone: '13822223333',
+        hostUnitId,
+        reason: '送货',
+        headcount: 1,
+        expectedLeaveAt: clock.now() + 3600_000,
+        confirmation: { method: 'in-person', confirmedBy: '李娜' },
+      })
+    ).body.visit;
+    await api('POST', `/api/gate/visits/${visit.id}/pass`, 'guard-li', { tempCard: '7700112233' });
+    const exitReader = await connectDevice(mqttPort, 'reader-north-out', 'demo-reader-out-pw');
+    await exitReader.publishAsync('gp/dev/reader-north-out/event/credential', JSON.stringify({ value: '7700112233' }), { qos: 1 });
+    await exitReader.endAsync();
+    const left = await waitFor('the visit signed out', async () => {
+      const v = (await api('GET', '/api/gate/visits?status=today', 'guard-li')).body.visits.find((x: { id: string }) => x.id === visit.id);
+      return v.status === 'left' ? v : null;
+    });
+    expect(left.pass).toMatchObject({ status: 'closed', inside: false });
+  });
+
   it('refuses bad input with a clear 400 naming the field, writing nothing', async () => {
     const hostUnitId = await unitId('3-2-1201');
     const base = { name: '钱七', idType: 'mainland-id', idNumber: mainlandId('31010119900101123'), phone: '13600001111', hostUnitId, reason: '维修', headcount: 1, expectedLeaveAt: clock.now() + 3600_000 };
