@@ -1,6 +1,7 @@
 // Identity input at the gate: mainland ID numbers, phone numbers and other documents, valid and invalid, typed every way a guard might.
 import { describe, expect, it } from 'vitest';
 import { checkIdDocument, checkMainlandId, checkPhone, idTypes, type IdType } from '../../../gateway/gate/identity.js';
+import { prng } from '../../helpers/prng.js';
 
 /**
  * Independent check character: the recursive ("pure system") form of ISO 7064 MOD 11-2,
@@ -24,16 +25,6 @@ function wrongCheck(id: string): string {
   return id.slice(0, 17) + (id[17] === '0' ? '1' : '0');
 }
 
-/** Deterministic PRNG (mulberry32) so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 2025-06-15 12:00 in China. */
 const TODAY = Date.UTC(2025, 5, 15, 4, 0, 0);

@@ -7,6 +7,7 @@ import { packageRoot } from '../../../gateway/core/paths.js';
 import { normaliseCard } from '../../../gateway/gate/credentials.js';
 import { decodeCsvBytes, importResidents, readCsv, type ImportDeps } from '../../../gateway/gate/import.js';
 import { openStore, type Store } from '../../../gateway/store/db.js';
+import { prng } from '../../helpers/prng.js';
 
 const lists = ['resident', 'staff', 'visitor', 'blocked'] as const;
 const now = Date.UTC(2025, 5, 1, 2, 0);
@@ -257,15 +258,6 @@ describe('importResidents: re-import', () => {
 });
 
 describe('importResidents: garbage', () => {
-  function prng(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   it('never throws: binary, unbalanced quotes, 10 MB of commas, NULs, random mutations', () => {
     const store = fresh();

@@ -9,17 +9,8 @@ import {
   sameVehicle,
   type PlateKind,
 } from '../../../gateway/gate/plates.js';
+import { prng } from '../../helpers/prng.js';
 
-/** Deterministic PRNG (mulberry32) so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expectKind(value: string, kind: PlateKind, plate: string, province: string | null): void {
   expect(parsePlate(value), value).toEqual({ ok: true, plate, kind, province });
