@@ -1,7 +1,7 @@
 // The app's state in one place: language, session, site health, live events and the websocket link.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import type { DeviceView, EventView, HealthResponse, LiveMessage, SessionResponse } from './contracts.ts';
-import { api, connectLive, loadSession, saveSession, setUnauthorizedHandler, type LinkState } from './api.ts';
+import { api, connectLive, emitLive, loadSession, saveSession, setUnauthorizedHandler, type LinkState } from './api.ts';
 import { initialLang, LangContext, persistLang, translator, type Lang, type LangState } from './i18n.ts';
 import { Login } from './Login.tsx';
 import { Shell } from './Shell.tsx';
@@ -70,6 +70,7 @@ export function App() {
     refill();
     return connectLive(token, {
       message: (msg: LiveMessage) => {
+        emitLive(msg);
         if (msg.type === 'device.event') setEvents((prev) => mergeEvents(prev, [msg.event]));
         else if (msg.type === 'device.health') setHealth((h) => h && { ...h, devices: upsertDevice(h.devices, msg.device) });
       },
@@ -94,7 +95,7 @@ export function App() {
   return (
     <LangContext.Provider value={langState}>
       {session ? (
-        <Shell person={session.person} health={health} events={events} link={link} onLogout={logout} />
+        <Shell person={session.person} token={session.token} health={health} events={events} link={link} onLogout={logout} />
       ) : (
         <div class="shell">
           <TopBar siteName={health?.site.name ?? ''} timeZone={health?.site.timezone} />

@@ -6,6 +6,7 @@ import { DeviceLights, DeviceTable } from './Devices.tsx';
 import { LiveStrip } from './LiveStrip.tsx';
 import { TopBar } from './TopBar.tsx';
 import { useLang } from './i18n.ts';
+import { GateSection } from './gate/GateSection.tsx';
 
 type Section = 'gate' | 'control' | 'review' | 'admin' | 'devices';
 
@@ -13,15 +14,17 @@ const homeSection: Record<PersonView['role'], Section> = { guard: 'gate', operat
 
 export interface ShellProps {
   person: PersonView;
+  token: string;
   health: HealthResponse | null;
   events: EventView[];
   link: LinkState;
   onLogout(): void;
 }
 
-export function Shell({ person, health, events, link, onLogout }: ShellProps) {
+export function Shell({ person, token, health, events, link, onLogout }: ShellProps) {
   const { t } = useLang();
-  const sections: Section[] = [homeSection[person.role], 'devices'];
+  // Supervisors also get the gate: they are the ones who may let a visitor in without the resident.
+  const sections: Section[] = person.role === 'supervisor' ? ['review', 'gate', 'devices'] : [homeSection[person.role], 'devices'];
   const [section, setSection] = useState<Section>(sections[0] ?? 'devices');
   const devices = health?.devices ?? [];
   const tz = health?.site.timezone;
@@ -50,8 +53,10 @@ export function Shell({ person, health, events, link, onLogout }: ShellProps) {
           ))}
         </nav>
         <main class="content" data-testid={`section-${section}`}>
-          <h1 class="section-title">{t(`section.${section}`)}</h1>
-          {section === 'devices' ? (
+          {section !== 'gate' && <h1 class="section-title">{t(`section.${section}`)}</h1>}
+          {section === 'gate' ? (
+            <GateSection token={token} person={person} timeZone={tz} siteName={health?.site.name ?? ''} devices={devices} />
+          ) : section === 'devices' ? (
             <DeviceTable devices={devices} timeZone={tz} />
           ) : (
             <>

@@ -1,5 +1,5 @@
 // Talking to the gateway: the session token, JSON requests, and the live websocket with reconnect.
-import type { EventsResponse, HealthResponse, LiveMessage, PersonView, SessionResponse } from './contracts.ts';
+import type { ErrorBody, EventsResponse, HealthResponse, LiveMessage, PersonView, SessionResponse } from './contracts.ts';
 
 const sessionKey = 'guardpost.session';
 
@@ -19,11 +19,18 @@ export function saveSession(s: SessionResponse | null): void {
   else sessionStorage.removeItem(sessionKey);
 }
 
-/** Thrown for any non-2xx answer; `status` 0 means the gateway could not be reached. */
+/**
+ * Thrown for any non-2xx answer; `status` 0 means the gateway could not be reached. `code` is the
+ * server's stable error code, `field` the request field at fault and `problem` a stable code for
+ * what is wrong with it (both when the gateway knows them).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code: string = '',
+    readonly field: string = '',
+    readonly problem: string = '',
   ) {
     super(message);
   }
@@ -35,20 +42,23 @@ export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
 
-async function request<T>(path: string, init: RequestInit & { token?: string } = {}): Promise<T> {
+export async function request<T>(path: string, init: RequestInit & { token?: string; idempotencyKey?: string } = {}): Promise<T> {
   const headers = new Headers(init.headers);
   if (init.token) headers.set('Authorization', `Bearer ${init.token}`);
+  if (init.idempotencyKey) headers.set('Idempotency-Key', init.idempotencyKey);
   if (init.body) headers.set('Content-Type', 'application/json');
   let res: Response;
   try {
-    res = await fetch(path, { ...init, headers });
+    const { token: _token, idempotencyKey: _key, ...rest } = init;
+    res = await fetch(path, { ...rest, headers });
   } catch (err) {
     throw new ApiError(0, String(err));
   }
   if (res.status === 401 && init.token) onUnauthorized();
   if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new ApiError(res.status, body?.error?.message ?? res.statusText);
+    const body = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
+    const e = body?.error;
+    throw new ApiError(res.status, e?.message ?? res.statusText, e?.code ?? '', e?.field ?? '', e?.problem ?? '');
   }
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
@@ -63,6 +73,19 @@ export const api = {
 };
 
 export type LinkState = 'connecting' | 'open' | 'lost';
+
+// Screens deep in the tree (the gate) hear the one websocket through this fan-out instead of opening their own.
+const liveListeners = new Set<(msg: LiveMessage) => void>();
+
+/** Calls `fn` for every message on the live socket (including `hello` after each reconnect); returns the unsubscribe. */
+export function onLive(fn: (msg: LiveMessage) => void): () => void {
+  liveListeners.add(fn);
+  return () => liveListeners.delete(fn);
+}
+
+export function emitLive(msg: LiveMessage): void {
+  for (const fn of liveListeners) fn(msg);
+}
 
 export interface LiveHandlers {
   message(msg: LiveMessage): void;

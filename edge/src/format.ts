@@ -32,6 +32,32 @@ export function dateTime(ms: number, lang: Lang, timeZone?: string): string {
   return formatter(lang, timeZone, true).format(ms);
 }
 
+const minuteCache = new Map<string, Intl.DateTimeFormat>();
+
+/** HH:mm when `ms` is on the same day as `now` in the site's zone, else MM-DD HH:mm (localised order); `now` 0 always gives the date. */
+export function shortTime(ms: number, lang: Lang, timeZone?: string, now = Date.now()): string {
+  const key = `${lang}|${timeZone ?? ''}`;
+  let f = minuteCache.get(key);
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions = { timeZone, hourCycle: 'h23', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' };
+    try {
+      f = new Intl.DateTimeFormat(lang, opts);
+    } catch {
+      f = new Intl.DateTimeFormat(lang, { ...opts, timeZone: undefined });
+    }
+    minuteCache.set(key, f);
+  }
+  const parts = (at: number) => f.formatToParts(at);
+  const day = (at: number) => parts(at).filter((p) => p.type === 'month' || p.type === 'day').map((p) => p.value).join('-');
+  if (day(ms) === day(now)) {
+    return parts(ms)
+      .filter((p) => p.type === 'hour' || p.type === 'minute' || (p.type === 'literal' && p.value === ':'))
+      .map((p) => p.value)
+      .join('');
+  }
+  return f.format(ms);
+}
+
 /** The detail the gateway already masked, as one short line; unknown keys are shown as key=value. */
 export function detailText(ev: EventView, t: Translate): string {
   const d = ev.detail;
