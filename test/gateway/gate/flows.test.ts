@@ -224,6 +224,22 @@ describe('gate', () => {
     expect(left.pass).toMatchObject({ status: 'closed', inside: false });
   });
 
+  it('lets only a supervisor pass an unconfirmed visitor, with an audited note', async () => {
+    const hostUnitId = await unitId('3-2-1201');
+    const visit = (
+      await api('POST', '/api/gate/visits', 'guard-li', { name: '卫五', idType: 'passport', idNumber: 'H11223344', phone: '13833334444', hostUnitId, reason: '维修', headcount: 1, expectedLeaveAt: clock.now() + 3600_000 })
+    ).body.visit;
+    expect((await api('POST', `/api/gate/visits/${visit.id}/override`, 'guard-li', { note: '业主电话不通' })).status).toBe(403);
+    const overridden = await api('POST', `/api/gate/visits/${visit.id}/override`, 'sup-chen', { note: '物业派单维修，业主电话不通' });
+    expect(overridden.body.visit).toMatchObject({ status: 'confirmed', confirmation: 'supervisor-override', confirmedBy: 'sup-chen' });
+    expect((await api('POST', `/api/gate/visits/${visit.id}/pass`, 'guard-li', {})).body.visit.status).toBe('inside');
+    const db = new Database(join(dataDir, 'guardpost.db'), { readonly: true });
+    const audit = db.prepare("SELECT actor, detail FROM audit_log WHERE action = 'visitor.override' AND target = ?").get(visit.id) as { actor: string; detail: string };
+    db.close();
+    expect(audit.actor).toBe('sup-chen');
+    expect(JSON.parse(audit.detail)).toMatchObject({ note: '物业派单维修，业主电话不通' });
+  });
+
   it('refuses bad input with a clear 400 naming the field, writing nothing', async () => {
     const hostUnitId = await unitId('3-2-1201');
     const base = { name: '钱七', idType: 'mainland-id', idNumber: mainlandId('31010119900101123'), phone: '13600001111', hostUnitId, reason: '维修', headcount: 1, expectedLeaveAt: clock.now() + 3600_000 };
