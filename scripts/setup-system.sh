@@ -7,6 +7,8 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v udevadm >/dev/null 2>&1 || need+=(udev)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The Modbus tests talk to a third-party RTU slave: pymodbus, for Debian's own python3.
+/usr/bin/python3 -c 'import pymodbus, serial' >/dev/null 2>&1 || need+=(python3-pymodbus python3-serial)
 # The touchscreen shows Chinese: without a CJK font Chromium draws boxes.
 { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; } || need+=(fonts-noto-cjk)
 
