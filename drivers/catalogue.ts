@@ -1,5 +1,13 @@
 // Every driver family the gateway knows; the config schema and the registry are built from this list.
 import type { DriverDefinition } from './contract.js';
 import { mqttDriver } from './mqtt/driver.js';
+import { osdpDriver } from './osdp/driver.js';
+import { plateHttpDriver } from './plate-http/driver.js';
+import { wiegandSerialDriver } from './wiegand-serial/driver.js';
 
-export const driverCatalogue: readonly DriverDefinition<never>[] = [mqttDriver as DriverDefinition<never>];
+export const driverCatalogue: readonly DriverDefinition<never>[] = [
+  mqttDriver as DriverDefinition<never>,
+  osdpDriver as DriverDefinition<never>,
+  wiegandSerialDriver as DriverDefinition<never>,
+  plateHttpDriver as DriverDefinition<never>,
+];

@@ -2,6 +2,7 @@
 import * as ingest from './ingest.js';
 import * as startup from './startup.js';
 import * as decision from './decision.js';
+import * as osdp from './osdp.js';
 import * as visitorLookup from './visitor-lookup.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
@@ -9,6 +10,7 @@ const benches: { name: string; run: () => Promise<Record<string, number>> }[] = 
   { name: 'startup', run: startup.run },
   { name: 'decision', run: decision.run },
   { name: 'visitor lookup', run: visitorLookup.run },
+  { name: 'osdp', run: osdp.run },
 ];
 
 const figures: Record<string, number> = {};

@@ -44,7 +44,11 @@ describe('config', () => {
     const lines = problems(bad);
     expect(lines).toEqual([expect.stringMatching(/^site\.yaml:\d+ devices\.barrier-north\.port: unknown key$/)]);
     const noType = demo.replace('    type: mqtt\n    kind: barrier\n', '    type: modbus-xyz\n    kind: barrier\n');
-    expect(problems(noType)[0]).toMatch(/devices\.barrier-north\.type: expected a driver type: mqtt, got "modbus-xyz"/);
+    expect(problems(noType)[0]).toMatch(/devices\.barrier-north\.type: expected a driver type: mqtt(, [a-z-]+)+, got "modbus-xyz"/);
+    // A serial reader with a number for its port, as in the issue's own example.
+    const serial = demo.replace('devices:\n', 'devices:\n  reader-north:\n    type: wiegand-serial\n    kind: reader\n    port: 42\n    preset: decimal\n    output: card\n');
+    const line = serial.split('\n').findIndex((l) => l === '    port: 42') + 1;
+    expect(problems(serial)).toEqual([`site.yaml:${line} devices.reader-north.port: expected a serial device path, got 42`]);
   });
 
   it('names missing keys and invalid device ids', () => {
