@@ -1,4 +1,5 @@
 // Access at the entry points: every credential event decided and recorded in one transaction, then the barrier.
+import { resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { GuardpostConfig } from '../../config/schema.js';
 import type { DeviceEvent, CommandResult, DeviceCommand } from '../../drivers/contract.js';
@@ -77,7 +78,9 @@ export class Access {
     if (!point) return;
     let kind: 'card' | 'plate' | 'qr';
     let value: string;
+    let snapshot: string | null = null;
     if (event.type === 'plate') {
+      snapshot = event.snapshot ?? null;
       const parsed = parsePlate(event.plate);
       kind = 'plate';
       // An unreadable plate is still decided (as unknown) so the guard sees the car waiting.
@@ -87,12 +90,12 @@ export class Access {
       kind = code ? 'qr' : 'card';
       value = code ?? normaliseCard(event.credential.value);
     } else return;
-    const view = this.record(point, event.deviceId, kind, value, event.deviceId);
+    const view = this.record(point, event.deviceId, kind, value, event.deviceId, snapshot);
     void this.openBarrierIfGranted(view);
   }
 
   /** Decide and record: decision + stay + audit + outbox in one transaction, durable when it returns. */
-  private record(point: EntryPoint, deviceId: string | null, kind: 'card' | 'plate' | 'qr', value: string, actor: string): DecisionView {
+  private record(point: EntryPoint, deviceId: string | null, kind: 'card' | 'plate' | 'qr', value: string, actor: string, snapshot: string | null = null): DecisionView {
     const { store, clock } = this.deps;
     const row = store.transaction(() => {
       const at = clock.now();
@@ -114,7 +117,7 @@ export class Access {
         },
         this.rules,
       );
-      return this.write(point, deviceId, kind, value, decision, actor, at);
+      return this.write(point, deviceId, kind, value, decision, actor, at, null, snapshot);
     });
     const view = this.view(row);
     this.deps.bus.emit('gate.decision', view);
@@ -129,7 +132,17 @@ export class Access {
     return passes.withPlate(value);
   }
 
-  private write(point: EntryPoint, deviceId: string | null, kind: string, value: string, d: Decision, actor: string, at: number, resolvedBy: string | null = null): DecisionRow {
+  private write(
+    point: EntryPoint,
+    deviceId: string | null,
+    kind: string,
+    value: string,
+    d: Decision,
+    actor: string,
+    at: number,
+    resolvedBy: string | null = null,
+    snapshot: string | null = null,
+  ): DecisionRow {
     const { store } = this.deps;
     const opens = d.outcome === 'granted' && point.barrier !== null;
     const row: DecisionRow = {
@@ -151,6 +164,7 @@ export class Access {
       barrier: point.barrier,
       barrier_status: opens ? 'sent' : 'none',
       barrier_detail: null,
+      snapshot,
     };
     store.decisions.insert(row);
     if (d.outcome === 'granted' && d.subject) store.decisions.move(d.subject, point.direction, row.id, at, newId);
@@ -296,8 +310,19 @@ export class Access {
       resolution: row.resolution,
       barrierStatus: row.barrier_status,
       barrierDetail: row.barrier_detail,
-      snapshot: null,
+      snapshot: row.snapshot ? `/api/gate/decisions/${row.id}/snapshot` : null,
     };
+  }
+
+  /** Where the picture of a decision is on disk: inside its camera's snapshot directory, never outside it. */
+  snapshotFile(decisionId: string): string {
+    const row = this.deps.store.decisions.get(decisionId);
+    const dir = row?.device_id ? this.deps.config.devices[row.device_id]?.snapshot_dir : undefined;
+    if (!row?.snapshot || typeof dir !== 'string') throw new GuardpostError(ErrorCode.NotFound, `no picture for decision ${decisionId}`);
+    const base = resolve(dir);
+    const file = resolve(base, row.snapshot);
+    if (!file.startsWith(`${base}${sep}`)) throw new GuardpostError(ErrorCode.NotFound, `no picture for decision ${decisionId}`);
+    return file;
   }
 }
 

@@ -20,6 +20,7 @@ export interface DecisionRow {
   barrier: string | null;
   barrier_status: 'none' | 'sent' | 'opened' | 'failed';
   barrier_detail: string | null;
+  snapshot: string | null;
 }
 
 export class DecisionRepo {
@@ -32,9 +33,9 @@ export class DecisionRepo {
   constructor(private readonly db: Database.Database) {
     this.insertStmt = db.prepare(
       `INSERT INTO decisions (id, at, entry_point, direction, device_id, credential_kind, credential_value, outcome, reason, subject, subject_name, list,
-        resolved_by, resolved_at, resolution, barrier, barrier_status, barrier_detail)
+        resolved_by, resolved_at, resolution, barrier, barrier_status, barrier_detail, snapshot)
        VALUES (@id, @at, @entry_point, @direction, @device_id, @credential_kind, @credential_value, @outcome, @reason, @subject, @subject_name, @list,
-        @resolved_by, @resolved_at, @resolution, @barrier, @barrier_status, @barrier_detail)`,
+        @resolved_by, @resolved_at, @resolution, @barrier, @barrier_status, @barrier_detail, @snapshot)`,
     );
     this.openStay = db.prepare('SELECT id FROM stays WHERE subject = ? AND out_at IS NULL');
     this.insertStay = db.prepare('INSERT INTO stays (id, subject, in_decision, in_at) VALUES (?, ?, ?, ?)');

@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../gateway/core/paths.js';
+import { migrationsDir, packageRoot } from '../../gateway/core/paths.js';
+import { readMigrations } from '../../gateway/store/migrate.js';
 import { verifySecret } from '../../gateway/core/secret.js';
 import { demoPasswords, demoYaml, quietDemoConfig } from '../helpers/config.js';
 import { freePort, gatewayMain, startGateway, tempDir, type RunningGateway } from '../helpers/gateway.js';
@@ -253,8 +254,9 @@ describe('guardpost command', () => {
   it('migrate brings a new data directory to the current schema; unknown commands are refused', () => {
     const dataDir = tempDir();
     const first = cli(['migrate'], { env: { GUARDPOST_DATA: dataDir } });
-    expect(first.out).toContain('migrated from version 0 to 2: 001_foundation, 002_gate');
-    expect(cli(['migrate'], { env: { GUARDPOST_DATA: dataDir } }).out).toContain('database already at version 2');
+    const all = readMigrations(migrationsDir);
+    expect(first.out).toContain(`migrated from version 0 to ${all.length}: ${all.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`).join(', ')}`);
+    expect(cli(['migrate'], { env: { GUARDPOST_DATA: dataDir } }).out).toContain(`database already at version ${all.length}`);
     const unknown = cli(['fly']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "fly"');

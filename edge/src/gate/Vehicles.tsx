@@ -1,6 +1,7 @@
 // The vehicle queue (pending decisions the guard opens or refuses), the manual barrier open per entry point,
 // and what the barrier did about the guard's last actions.
 import { useState } from 'preact/hooks';
+import { loadSession } from '../api.ts';
 import type { DecisionView, EntryPointView } from '../contracts.ts';
 import { timeOfDay } from '../format.ts';
 import { translateOpen, translator, useLang, type MsgKey, type Translate } from '../i18n.ts';
@@ -91,7 +92,7 @@ function DecisionCard({ d, onDecision }: { d: DecisionView; onDecision(d: Decisi
         )}
       </div>
       <div class="snapshot" data-testid="decision-snapshot">
-        {d.snapshot ? <img src={d.snapshot} alt={t('snapshot')} /> : <span>{t('noSnapshot')}</span>}
+        {d.snapshot ? <img src={`${d.snapshot}?token=${encodeURIComponent(loadSession()?.token ?? '')}`} alt={t('snapshot')} /> : <span>{t('noSnapshot')}</span>}
       </div>
       <div class="decision-actions">
         <button type="button" class="btn big go" data-testid="decision-open" onClick={() => setPicking('open')}>

@@ -1,4 +1,5 @@
 // The gate's routes: units, visitors and passes, the vehicle queue and the barrier, shifts, keys, watchlist, alarms.
+import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Role } from '../../../config/schema.js';
@@ -151,6 +152,17 @@ export const gateRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = async
   app.get('/api/gate/decisions', { schema: { querystring: C.DecisionsQuery, response: { 200: C.DecisionsResponse, ...errors } } }, async (request) => {
     actor(request, everyone);
     return { decisions: access.list(request.query.pending ?? false, request.query.limit) };
+  });
+
+  // Pictures are shown in <img>, which cannot send a bearer header: the token may come as ?token=.
+  app.get('/api/gate/decisions/:id/snapshot', { schema: { params: IdParam, querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 128 })) }) } }, async (request, reply) => {
+    if (!request.headers.authorization && request.query.token) request.headers.authorization = `Bearer ${request.query.token}`;
+    actor(request, everyone);
+    const file = access.snapshotFile(request.params.id);
+    const picture = await readFile(file).catch(() => {
+      throw new GuardpostError(ErrorCode.NotFound, `the picture for decision ${request.params.id} is gone`);
+    });
+    return reply.type('image/jpeg').header('cache-control', 'private, max-age=86400').send(picture);
   });
 
   app.post('/api/gate/decisions/:id/resolve', { schema: { params: IdParam, body: C.ResolveDecisionRequest, response: { 200: C.DecisionResponse, ...errors } } }, async (request) => ({

@@ -11,7 +11,8 @@ import { Gateway } from '../../../gateway/gateway.js';
 import { openStore } from '../../../gateway/store/db.js';
 import type { App } from '../../../gateway/http/app.js';
 import { demoYaml } from '../../helpers/config.js';
-import { tempDir } from '../../helpers/gateway.js';
+import { freePort, tempDir } from '../../helpers/gateway.js';
+import { hashSecret } from '../../../gateway/core/secret.js';
 import { connectDevice } from '../../helpers/mqtt.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -19,11 +20,30 @@ const tz = 'Asia/Shanghai';
 // Monday 23 November 2026, 10:00 in Shanghai: outside the two-guard peak periods of the demo config.
 const clock = new ManualClock(zonedInstant(2026, 11, 23, '10:00', tz));
 const dataDir = tempDir();
-const config = parseConfig(demoYaml.replace('demo:\n  enabled: true', 'demo:\n  enabled: false'), 'demo.yaml', {
+const snapshotDir = tempDir();
+const pushPort = await freePort();
+// A second plate camera at the entry, pushing over HTTP with its picture (the plate-http driver).
+const pushCamera = `  plate-push-in:
+    type: plate-http
+    kind: plate-camera
+    format: generic
+    listen_host: 127.0.0.1
+    listen_port: ${pushPort}
+    auth: { kind: token, token_hash: "${await hashSecret('camera-token-1', { N: 1024, r: 8, p: 1 })}" }
+    snapshot_dir: ${snapshotDir}
+`;
+const config = parseConfig(
+  demoYaml
+    .replace('demo:\n  enabled: true', 'demo:\n  enabled: false')
+    .replace('devices:\n', `devices:\n${pushCamera}`)
+    .replace('devices: [reader-north-in, plate-north-in]', 'devices: [reader-north-in, plate-north-in, plate-push-in]'),
+  'demo.yaml',
+  {
   GUARDPOST_DATA: dataDir,
   GUARDPOST_HTTP_PORT: '0',
   GUARDPOST_MQTT_PORT: '0',
-});
+  },
+);
 const gateway = new Gateway({ config, log: silentLogger(), clock });
 let app: App;
 let mqttPort: number;
@@ -123,6 +143,27 @@ describe('gate', () => {
     await exitPlates.publishAsync('gp/dev/plate-north-out/event/plate', JSON.stringify({ plate: '苏E·05XY7' }), { qos: 1 });
     const [out] = await decisionsAfter(4);
     expect(out).toMatchObject({ entryPoint: 'north-out', outcome: 'granted', credential: '苏E05XY7' });
+  });
+
+  it("shows the camera's picture of a waiting car to the guard", async () => {
+    const picture = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
+    const push = await fetch(`http://127.0.0.1:${pushPort}/plate?token=camera-token-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ plate: '闽D66666', confidence: 0.88, picture: picture.toString('base64') }),
+    });
+    expect(push.status).toBe(200);
+    const waiting = await waitFor('the pushed car in the queue', async () =>
+      (await api('GET', '/api/gate/decisions?pending=true', 'guard-li')).body.decisions.find((d: { credential: string }) => d.credential === '闽D66666'),
+    );
+    expect(waiting.snapshot).toBe(`/api/gate/decisions/${waiting.id}/snapshot`);
+    const unauthorised = await app.inject({ method: 'GET', url: waiting.snapshot });
+    expect(unauthorised.statusCode).toBe(401);
+    const image = await app.inject({ method: 'GET', url: `${waiting.snapshot}?token=${tokens['guard-li']}` });
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-type']).toBe('image/jpeg');
+    expect(image.rawPayload.equals(picture)).toBe(true);
+    await api('POST', `/api/gate/decisions/${waiting.id}/resolve`, 'guard-li', { action: 'refuse', reason: '未登记' });
   });
 
   it('opens the barrier by hand only with a reason from the list, and audits it', async () => {
