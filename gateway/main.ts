@@ -9,6 +9,7 @@ import { createLogger } from './core/log.js';
 import { systemdNotifier } from './core/notify.js';
 import { defaultConfigPath } from './core/paths.js';
 import { Gateway } from './gateway.js';
+import { runDevicesScan } from './cli/devices.js';
 import { runDoctor } from './cli/doctor.js';
 import { readSecretFromStdin } from './cli/prompt.js';
 import { hashSecret } from './core/secret.js';
@@ -23,6 +24,8 @@ commands:
   doctor [--config FILE]         check serial ports, ffmpeg, disk, clock and config
   audit verify [--config FILE]   verify the hash chain of the audit log
   hash-pin                       read a PIN or password on stdin and print its hash for the config
+  devices scan [--port P] [--baud N] [--addresses 0-126]
+                                 list serial ports; with --port, also the OSDP readers answering on that bus
 
 The config file is --config, else $GUARDPOST_CONFIG, else the built-in demo site.
 $GUARDPOST_DATA, $GUARDPOST_HTTP_PORT and $GUARDPOST_MQTT_PORT override the file.`;
@@ -31,7 +34,13 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' },
+      baud: { type: 'string' },
+      addresses: { type: 'string' },
+    },
   });
   if (values.help) {
     console.log(usage);
@@ -73,6 +82,10 @@ async function main(argv: string[]): Promise<number> {
       }
       console.error(`audit log BROKEN at entry ${result.broken?.seq}: ${result.broken?.reason} (${result.rows} entries read)`);
       return 1;
+    }
+    case 'devices': {
+      if (rest[0] !== 'scan') throw new GuardpostError('bad_request', 'usage: guardpost devices scan [--port PATH] [--baud N] [--addresses 0-126]');
+      return runDevicesScan({ ...(values.port ? { port: values.port } : {}), ...(values.baud ? { baud: values.baud } : {}), ...(values.addresses ? { addresses: values.addresses } : {}) });
     }
     case 'hash-pin': {
       const secret = await readSecretFromStdin('PIN or password: ');
