@@ -1,5 +1,6 @@
 // Every driver family the gateway knows; the config schema and the registry are built from this list.
 import type { DriverDefinition } from './contract.js';
+import { modbusRelayDriver } from './modbus-relay/driver.js';
 import { mqttDriver } from './mqtt/driver.js';
 import { osdpDriver } from './osdp/driver.js';
 import { plateHttpDriver } from './plate-http/driver.js';
@@ -10,4 +11,5 @@ export const driverCatalogue: readonly DriverDefinition<never>[] = [
   osdpDriver as DriverDefinition<never>,
   wiegandSerialDriver as DriverDefinition<never>,
   plateHttpDriver as DriverDefinition<never>,
+  modbusRelayDriver as DriverDefinition<never>,
 ];
