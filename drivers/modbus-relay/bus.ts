@@ -4,7 +4,7 @@ import type { Clock, Timer } from '../../gateway/core/clock.js';
 import { ErrorCode, GuardpostError } from '../../gateway/core/errors.js';
 import { IdleGapFramer, idleGapMs, type FramerGarbage } from '../serial/framing.js';
 import { SerialLink, SerialWriteError, type Parity, type SerialLinkState } from '../serial/link.js';
-import { answerTo, encodeRequest, describeRequest, maxFrameLength, minFrameLength, type ModbusRequest } from './frame.js';
+import { answerTo, crcOk, encodeRequest, describeRequest, FunctionCode, maxFrameLength, minFrameLength, type ModbusRequest } from './frame.js';
 
 export interface BusSettings {
   path: string;
@@ -52,6 +52,25 @@ type Outcome = { kind: 'frame'; frame: Buffer } | { kind: 'garbage'; garbage: Fr
 
 interface Exchange {
   finish(outcome: Outcome): void;
+  /** Length of the normal answer to this request; an exception answer is always 5 bytes. */
+  answerLength: number;
+}
+
+/**
+ * The answers to the requests this driver sends have known lengths, so an answer is complete the
+ * moment its last byte and a good CRC arrive: no need to sit out the 20 ms silence, which a barrier
+ * command queued behind a poll would otherwise wait for.
+ */
+export function answerLength(request: Uint8Array): number {
+  const fn = request[1];
+  if (fn === FunctionCode.ReadCoils || fn === FunctionCode.ReadDiscreteInputs) return 5 + Math.ceil((((request[4] ?? 0) << 8) | (request[5] ?? 0)) / 8);
+  return 8;
+}
+
+function completeAnswer(bytes: Buffer, length: number): Buffer | null {
+  if (bytes.length >= 5 && (bytes[1]! & 0x80) !== 0 && crcOk(bytes.subarray(0, 5))) return Buffer.from(bytes.subarray(0, 5));
+  if (bytes.length >= length && crcOk(bytes.subarray(0, length))) return Buffer.from(bytes.subarray(0, length));
+  return null;
 }
 
 /** One port: its link, its framer and its queue of transactions. */
@@ -85,7 +104,7 @@ export class ModbusBus {
       {
         log: deps.log,
         clock: deps.clock,
-        onData: (chunk) => this.framer.push(chunk),
+        onData: (chunk) => this.onData(chunk),
         onState: (state, error) => this.onLinkState(state, error ?? null),
       },
     );
@@ -230,7 +249,9 @@ export class ModbusBus {
     return new Promise<Outcome>((resolve) => {
       let timer: Timer | null = null;
       let done = false;
+      this.answerBytes = Buffer.alloc(0);
       const exchange: Exchange = {
+        answerLength: answerLength(bytes),
         finish: (outcome) => {
           if (done) return;
           done = true;
@@ -251,6 +272,24 @@ export class ModbusBus {
         },
       );
     });
+  }
+
+  private answerBytes = Buffer.alloc(0);
+
+  private onData(chunk: Buffer): void {
+    const exchange = this.exchange;
+    if (exchange) {
+      this.answerBytes = Buffer.concat([this.answerBytes, chunk]);
+      const answer = completeAnswer(this.answerBytes, exchange.answerLength);
+      if (answer) {
+        this.answerBytes = Buffer.alloc(0);
+        // The framer holds the same bytes; drop them so the answer is not delivered twice.
+        this.framer.reset();
+        exchange.finish({ kind: 'frame', frame: answer });
+        return;
+      }
+    }
+    this.framer.push(chunk);
   }
 
   private onFrame(frame: Buffer): void {

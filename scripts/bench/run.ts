@@ -3,6 +3,7 @@ import * as ingest from './ingest.js';
 import * as startup from './startup.js';
 import * as decision from './decision.js';
 import * as osdp from './osdp.js';
+import * as osdpRelay from './osdp-relay.js';
 import * as visitorLookup from './visitor-lookup.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
@@ -11,6 +12,7 @@ const benches: { name: string; run: () => Promise<Record<string, number>> }[] = 
   { name: 'decision', run: decision.run },
   { name: 'visitor lookup', run: visitorLookup.run },
   { name: 'osdp', run: osdp.run },
+  { name: 'osdp to relay', run: osdpRelay.run },
 ];
 
 const figures: Record<string, number> = {};
