@@ -2,6 +2,8 @@
 import type { DriverDefinition } from './contract.js';
 import { modbusRelayDriver } from './modbus-relay/driver.js';
 import { mqttDriver } from './mqtt/driver.js';
+import { mqttDeviceDriver } from './mqtt-device/driver.js';
+import { mqttRelayDriver } from './mqtt-relay/driver.js';
 import { osdpDriver } from './osdp/driver.js';
 import { plateHttpDriver } from './plate-http/driver.js';
 import { wiegandSerialDriver } from './wiegand-serial/driver.js';
@@ -12,4 +14,6 @@ export const driverCatalogue: readonly DriverDefinition<never>[] = [
   wiegandSerialDriver as DriverDefinition<never>,
   plateHttpDriver as DriverDefinition<never>,
   modbusRelayDriver as DriverDefinition<never>,
+  mqttDeviceDriver as DriverDefinition<never>,
+  mqttRelayDriver as DriverDefinition<never>,
 ];

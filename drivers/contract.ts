@@ -85,6 +85,25 @@ export interface DriverContext {
   signal: AbortSignal;
 }
 
+/**
+ * Topics outside guardpost's gp/ tree that a device with its own topic format (Tasmota, ESPHome,
+ * vendor firmware) uses. Filters use MQTT wildcards; the first level must be literal and not `gp`.
+ * Retained messages are allowed under them: such firmware retains its status and often its state.
+ */
+export interface ExtraTopics {
+  /** Filters this device alone may publish to (its telemetry, status and replies). */
+  publish?: readonly string[];
+  /** Filters this device alone may subscribe to (its commands). */
+  subscribe?: readonly string[];
+  /**
+   * Filters the device may publish to that no part of guardpost reads and that devices of the same
+   * firmware share because the topic carries something the config does not know, such as
+   * Tasmota's discovery announcement on tasmota/discovery/<MAC>/config. A refused publish closes
+   * the connection, so without these such a device would be disconnected over and over.
+   */
+  shared?: readonly string[];
+}
+
 /** A driver family: its config schema, what it can do, and how to build one. */
 export interface DriverDefinition<C = unknown> {
   type: string;
@@ -92,5 +111,7 @@ export interface DriverDefinition<C = unknown> {
   /** The driver's own config keys (beyond type, kind, name), as a TypeBox object schema. */
   configSchema: TSchema;
   capabilities: readonly string[];
+  /** For devices that log in to the embedded broker with their own topic formats: the topics they may use. */
+  mqttTopics?(config: C): ExtraTopics;
   create(config: C, ctx: DriverContext): Driver;
 }

@@ -6,7 +6,7 @@ import type { GuardpostConfig } from '../config/schema.js';
 import { driverCatalogue } from '../drivers/catalogue.js';
 import { DeviceRegistry, type DeviceSpec } from '../drivers/registry.js';
 import { DeviceSimulator } from '../drivers/sim/simulator.js';
-import { createBroker, type Broker } from './broker/broker.js';
+import { createBroker, type Broker, type DeviceCredentials } from './broker/broker.js';
 import { EventBus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ErrorCode, GuardpostError } from './core/errors.js';
@@ -114,10 +114,14 @@ export class Gateway {
     recorder.start();
     this.push('recorder', () => recorder.stop());
 
-    const mqttDevices = new Map(
+    // Every device with a password logs in to the broker; drivers of other firmwares name their extra topics.
+    const mqttDevices = new Map<string, DeviceCredentials>(
       Object.entries(config.devices)
-        .filter(([, d]) => d.type === 'mqtt' && d.enabled !== false)
-        .map(([id, d]) => [id, { passwordHash: String(d.password_hash) }]),
+        .filter(([, d]) => typeof d.password_hash === 'string' && d.enabled !== false)
+        .map(([id, d]) => {
+          const extraTopics = driverCatalogue.find((def) => def.type === d.type)?.mqttTopics?.(d as never);
+          return [id, extraTopics ? { passwordHash: d.password_hash as string, extraTopics } : { passwordHash: d.password_hash as string }];
+        }),
     );
     const broker: Broker = createBroker({
       host: config.mqtt.host,

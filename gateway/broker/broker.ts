@@ -2,13 +2,18 @@
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
-import type { BrokerClient, BrokerMessage } from '../../drivers/contract.js';
+import type { BrokerClient, BrokerMessage, ExtraTopics } from '../../drivers/contract.js';
+
+export type { ExtraTopics };
+import { ErrorCode, GuardpostError } from '../core/errors.js';
 import type { RejectedInput } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import { verifySecret } from '../core/secret.js';
 
 export interface DeviceCredentials {
   passwordHash: string;
+  /** Topics beyond the device's own gp/dev/<id>/ ones; none for a device that speaks guardpost's topics. */
+  extraTopics?: ExtraTopics;
 }
 
 export interface BrokerOptions {
@@ -16,7 +21,10 @@ export interface BrokerOptions {
   /** 0 picks a free port; start() returns the bound one. */
   port: number;
   maxPayloadBytes: number;
-  /** Devices by id; the MQTT username is the device id. */
+  /**
+   * Devices by id; the MQTT username is the device id. createBroker throws a config error when a
+   * device's extra topics are malformed, reach into gp/, or overlap another device's.
+   */
   devices: ReadonlyMap<string, DeviceCredentials>;
   log: Logger;
   /** Every refused connection, publish or subscription and every protocol violation, for /metrics. */
@@ -56,9 +64,14 @@ const unknownSource = 'unknown-client';
 
 /**
  * Null when the device may publish to `topic`, otherwise why not. A device owns exactly
- * gp/dev/<id>/event/<type>, gp/dev/<id>/ack and gp/dev/<id>/status, and only its status is retained.
+ * gp/dev/<id>/event/<type>, gp/dev/<id>/ack and gp/dev/<id>/status, and only its status is retained;
+ * beyond gp/ it may publish (retained or not) to the topics its `extra` filters grant.
  */
-export function publishRefusal(deviceId: string, topic: string, retain: boolean): 'topic-not-allowed' | 'retain-not-allowed' | null {
+export function publishRefusal(deviceId: string, topic: string, retain: boolean, extra?: ExtraTopics): 'topic-not-allowed' | 'retain-not-allowed' | null {
+  if (!inGuardpostTree(topic)) {
+    const granted = [...(extra?.publish ?? []), ...(extra?.shared ?? [])];
+    return isValidTopic(topic) && granted.some((f) => isExtraFilter(f) && topicMatches(f, topic)) ? null : 'topic-not-allowed';
+  }
   const own = `gp/dev/${deviceId}/`;
   if (!topic.startsWith(own)) return 'topic-not-allowed';
   const rest = topic.slice(own.length);
@@ -68,12 +81,98 @@ export function publishRefusal(deviceId: string, topic: string, retain: boolean)
   return retain ? 'retain-not-allowed' : null;
 }
 
-/** A device may listen only to its own commands: gp/dev/<id>/cmd/# or gp/dev/<id>/cmd/<type>. */
-export function maySubscribe(deviceId: string, filter: string): boolean {
+/**
+ * A device may listen only to its own commands: gp/dev/<id>/cmd/# or gp/dev/<id>/cmd/<type>, and
+ * beyond gp/ to filters that one of its `extra.subscribe` filters covers entirely.
+ */
+export function maySubscribe(deviceId: string, filter: string, extra?: ExtraTopics): boolean {
+  if (!inGuardpostTree(filter)) {
+    return isValidFilter(filter) && (extra?.subscribe ?? []).some((f) => isExtraFilter(f) && filterCovers(f, filter));
+  }
   const own = `gp/dev/${deviceId}/cmd/`;
   if (!filter.startsWith(own)) return false;
   const rest = filter.slice(own.length);
   return rest === '#' || messageType.test(rest);
+}
+
+/**
+ * Whether a topic or filter can touch guardpost's own tree or the broker's: gp/..., $SYS/...,
+ * and anything whose first level is a wildcard. Extra topics never apply there.
+ */
+function inGuardpostTree(topicOrFilter: string): boolean {
+  const first = topicOrFilter.split('/', 1)[0] ?? '';
+  return first === 'gp' || first === '+' || first === '#' || first.startsWith('$');
+}
+
+/** An extra filter is usable only if it is well formed and stays out of gp/ and $ topics. */
+function isExtraFilter(filter: string): boolean {
+  return isValidFilter(filter) && !inGuardpostTree(filter);
+}
+
+/** Whether every topic `inner` matches is also matched by `outer`. */
+export function filterCovers(outer: string, inner: string): boolean {
+  const o = outer.split('/');
+  const n = inner.split('/');
+  for (let i = 0; i < o.length; i++) {
+    if (o[i] === '#') return true;
+    if (i >= n.length) return false;
+    if (n[i] === '#') return false;
+    if (o[i] !== '+' && (n[i] === '+' || o[i] !== n[i])) return false;
+  }
+  return o.length === n.length;
+}
+
+/** Whether some topic matches both filters. */
+export function filtersOverlap(a: string, b: string): boolean {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; ; i++) {
+    // "a/#" also matches "a" itself, so a filter ending where the other continues with # overlaps it.
+    if (i >= x.length || i >= y.length) return x.length === y.length || x[i] === '#' || y[i] === '#';
+    if (x[i] === '#' || y[i] === '#') return true;
+    if (x[i] !== '+' && y[i] !== '+' && x[i] !== y[i]) return false;
+  }
+}
+
+/**
+ * Every problem with the devices' extra topics, empty when there is none: each filter must be a
+ * valid MQTT filter with a literal first level outside gp/ and $, and what one device owns
+ * (publish and subscribe filters) must not overlap anything another device may use, so that no
+ * device can speak or listen for another. Shared filters may overlap other devices' shared ones.
+ */
+export function extraTopicProblems(devices: ReadonlyMap<string, DeviceCredentials>): string[] {
+  const problems: string[] = [];
+  const claims: { device: string; filter: string; owned: boolean }[] = [];
+  for (const [device, { extraTopics }] of devices) {
+    if (!extraTopics) continue;
+    const lists: [string, readonly string[] | undefined, boolean][] = [
+      ['publish', extraTopics.publish, true],
+      ['subscribe', extraTopics.subscribe, true],
+      ['shared', extraTopics.shared, false],
+    ];
+    for (const [list, filters, owned] of lists) {
+      for (const filter of filters ?? []) {
+        if (!isValidFilter(filter)) {
+          problems.push(`device "${device}": ${list} topic ${JSON.stringify(filter)} is not an MQTT topic filter`);
+        } else if (inGuardpostTree(filter)) {
+          problems.push(`device "${device}": ${list} topic ${JSON.stringify(filter)} must start with a fixed level other than gp or $ (gp/ topics are guardpost's own)`);
+        } else {
+          claims.push({ device, filter, owned });
+        }
+      }
+    }
+  }
+  const reported = new Set<string>();
+  for (const a of claims) {
+    for (const b of claims) {
+      if (a.device >= b.device || !(a.owned || b.owned) || !filtersOverlap(a.filter, b.filter)) continue;
+      const key = `${a.device}\u0000${b.device}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      problems.push(`devices "${a.device}" and "${b.device}" would share topics: ${JSON.stringify(a.filter)} overlaps ${JSON.stringify(b.filter)}; give each device its own topic name`);
+    }
+  }
+  return problems;
 }
 
 /** MQTT filter matching, including the rule that a leading wildcard never matches a $ topic. */
@@ -155,6 +254,11 @@ const asBuffer = (payload: Buffer | string | Uint8Array): Buffer => (Buffer.isBu
 
 export function createBroker(opts: BrokerOptions): Broker {
   const { log, devices, maxPayloadBytes, onRejected } = opts;
+  // Refused here rather than at the first publish: overlapping topics would let one device pose as another.
+  const topicProblems = extraTopicProblems(devices);
+  if (topicProblems.length > 0) {
+    throw new GuardpostError(ErrorCode.ConfigInvalid, `MQTT device topics are unsafe:\n${topicProblems.join('\n')}`, topicProblems);
+  }
   const subscriptions = new Set<InProcessSubscription>();
   const deviceOf = new WeakMap<Client, string>();
   const willOf = new WeakMap<Client, ConnectWill>();
@@ -217,7 +321,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     }
     // aedes checks a will only when it publishes it, long after the device was told all is well.
     const will = willOf.get(client);
-    if (will && (publishRefusal(username, will.topic, will.retain ?? false) !== null || asBuffer(will.payload).length > maxPayloadBytes)) {
+    if (will && (publishRefusal(username, will.topic, will.retain ?? false, device.extraTopics) !== null || asBuffer(will.payload).length > maxPayloadBytes)) {
       return new Refusal('will-not-allowed', connack.notAuthorized);
     }
     // aedes lets a new connection take over any client id, which would let one device kick another off.
@@ -264,7 +368,11 @@ export function createBroker(opts: BrokerOptions): Broker {
     const deviceId = client ? deviceOf.get(client) : undefined;
     const bytes = asBuffer(packet.payload).length;
     const reason: RefusalReason | null =
-      deviceId === undefined ? 'unknown-device' : bytes > maxPayloadBytes ? 'oversize' : publishRefusal(deviceId, packet.topic, packet.retain);
+      deviceId === undefined
+        ? 'unknown-device'
+        : bytes > maxPayloadBytes
+          ? 'oversize'
+          : publishRefusal(deviceId, packet.topic, packet.retain, devices.get(deviceId)?.extraTopics);
     if (reason !== null || !state) {
       const refusal = reason ?? 'protocol-error';
       const source = deviceId ?? unknownSource;
@@ -291,7 +399,7 @@ export function createBroker(opts: BrokerOptions): Broker {
 
   function authorizeSubscribe(client: Client, sub: Subscription, callback: (err: Error | null, sub?: Subscription | null) => void): void {
     const deviceId = deviceOf.get(client);
-    if (deviceId !== undefined && maySubscribe(deviceId, sub.topic)) {
+    if (deviceId !== undefined && maySubscribe(deviceId, sub.topic, devices.get(deviceId)?.extraTopics)) {
       callback(null, sub);
       return;
     }

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrokerMessage } from '../../drivers/contract.js';
-import { createBroker, maySubscribe, publishRefusal, topicMatches, type Broker } from '../../gateway/broker/broker.js';
+import { createBroker, extraTopicProblems, filtersOverlap, maySubscribe, publishRefusal, topicMatches, type Broker, type DeviceCredentials, type ExtraTopics } from '../../gateway/broker/broker.js';
 import type { RejectedInput } from '../../gateway/core/events.js';
 import { createLogger } from '../../gateway/core/log.js';
 import { hashSecret } from '../../gateway/core/secret.js';
@@ -12,6 +12,13 @@ import { hashSecret } from '../../gateway/core/secret.js';
 // The demo site's devices and their simulator passwords (config/default.yaml).
 const reader = { id: 'reader-north-in', password: 'demo-reader-pw' };
 const barrier = { id: 'barrier-north', password: 'demo-barrier-pw' };
+// A device with its own topic format (Tasmota, Topic "gate1") and the extra topics its driver asks for.
+const tasmota = { id: 'reader-tasmota', password: 'tasmota-pw' };
+const tasmotaTopics: ExtraTopics = {
+  publish: ['tele/gate1/#', 'stat/gate1/#', 'cmnd/gate1/POWER'],
+  subscribe: ['cmnd/gate1/#'],
+  shared: ['tasmota/discovery/+/config', 'tasmota/discovery/+/sensors'],
+};
 const maxPayloadBytes = 256;
 
 /** Everything of one kind that happened, and a bounded wait for the first item that matches. */
@@ -45,7 +52,7 @@ function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
 const once = (emitter: { once(event: string, fn: (...args: unknown[]) => void): unknown }, event: string, what: string) =>
   within(new Promise<unknown[]>((resolve) => emitter.once(event, (...args) => resolve(args))), what);
 
-let devices: Map<string, { passwordHash: string }>;
+let devices: Map<string, DeviceCredentials>;
 let broker: Broker;
 let url: string;
 let port: number;
@@ -60,6 +67,7 @@ beforeAll(async () => {
   devices = new Map([
     [reader.id, { passwordHash: await hashSecret(reader.password, cheap) }],
     [barrier.id, { passwordHash: await hashSecret(barrier.password, cheap) }],
+    [tasmota.id, { passwordHash: await hashSecret(tasmota.password, cheap), extraTopics: tasmotaTopics }],
   ]);
 });
 
@@ -165,6 +173,107 @@ describe('the topic ACL', () => {
     expect(topicMatches('gp/dev/+/status', 'gp/dev/a/b/status')).toBe(false);
     expect(topicMatches('gp/dev/a', 'gp/dev/a/status')).toBe(false);
     expect(topicMatches('#', '$SYS/broker')).toBe(false);
+  });
+});
+
+describe('extra topics for devices with their own formats', () => {
+  it('lets a device publish to its extra topics, retained too, and refuses everything else', () => {
+    const id = tasmota.id;
+    expect(publishRefusal(id, 'tele/gate1/SENSOR', false, tasmotaTopics)).toBeNull();
+    expect(publishRefusal(id, 'tele/gate1/LWT', true, tasmotaTopics)).toBeNull();
+    expect(publishRefusal(id, 'cmnd/gate1/POWER', false, tasmotaTopics)).toBeNull();
+    expect(publishRefusal(id, 'tasmota/discovery/A0B1C2D3E4F5/config', true, tasmotaTopics)).toBeNull();
+    expect(publishRefusal(id, 'tele/gate2/SENSOR', false, tasmotaTopics)).toBe('topic-not-allowed');
+    expect(publishRefusal(id, 'tele/gate1', false, { publish: ['tele/gate1/+'] })).toBe('topic-not-allowed');
+    expect(publishRefusal(id, 'cmnd/gate1/Power1', false, tasmotaTopics)).toBe('topic-not-allowed');
+    expect(publishRefusal(id, 'tasmota/discovery/A0B1C2D3E4F5/other', false, tasmotaTopics)).toBe('topic-not-allowed');
+    expect(publishRefusal(id, 'homeassistant/sensor/x/config', false, tasmotaTopics)).toBe('topic-not-allowed');
+    expect(publishRefusal(id, 'tele/gate1/SENSOR', false)).toBe('topic-not-allowed');
+    // Its own gp/ topics keep their rules; extras never reach into gp/ or $, even when handed such filters.
+    expect(publishRefusal(id, `gp/dev/${id}/event/credential`, true, tasmotaTopics)).toBe('retain-not-allowed');
+    expect(publishRefusal(id, 'gp/dev/barrier-north/event/state', false, { publish: ['gp/#', '#', '+/dev/#'] })).toBe('topic-not-allowed');
+    expect(publishRefusal(id, '$SYS/broker/x', false, { publish: ['#', '$SYS/#'] })).toBe('topic-not-allowed');
+  });
+
+  it('lets a device subscribe only to filters its extra subscribe filters cover', () => {
+    const id = tasmota.id;
+    expect(maySubscribe(id, 'cmnd/gate1/#', tasmotaTopics)).toBe(true);
+    expect(maySubscribe(id, 'cmnd/gate1/Power1', tasmotaTopics)).toBe(true);
+    expect(maySubscribe(id, 'cmnd/gate1/+', tasmotaTopics)).toBe(true);
+    expect(maySubscribe(id, `gp/dev/${id}/cmd/#`, tasmotaTopics)).toBe(true);
+    expect(maySubscribe(id, 'cmnd/#', tasmotaTopics)).toBe(false);
+    expect(maySubscribe(id, 'cmnd/+/#', tasmotaTopics)).toBe(false);
+    expect(maySubscribe(id, 'cmnd/tasmotas/#', tasmotaTopics)).toBe(false);
+    expect(maySubscribe(id, 'tele/gate1/#', tasmotaTopics)).toBe(false);
+    expect(maySubscribe(id, 'tasmota/discovery/+/config', tasmotaTopics)).toBe(false);
+    expect(maySubscribe(id, '#', { subscribe: ['#'] })).toBe(false);
+    expect(maySubscribe(id, 'gp/dev/barrier-north/cmd/#', { subscribe: ['gp/#'] })).toBe(false);
+  });
+
+  it('knows when two filters can match the same topic', () => {
+    expect(filtersOverlap('tele/a/#', 'tele/+/SENSOR')).toBe(true);
+    expect(filtersOverlap('tele/a/#', 'tele/a')).toBe(true);
+    expect(filtersOverlap('tele/a/+', 'tele/a')).toBe(false);
+    expect(filtersOverlap('tele/a/#', 'tele/b/#')).toBe(false);
+    expect(filtersOverlap('tele/#', 'tele/a/LWT')).toBe(true);
+  });
+
+  it('refuses, at start, extra topics that reach into gp/ or overlap another device', () => {
+    const cred = (extraTopics: ExtraTopics): DeviceCredentials => ({ passwordHash: 'x', extraTopics });
+    expect(extraTopicProblems(new Map([['a', cred(tasmotaTopics)], ['b', cred({ publish: ['tele/gate2/#'], subscribe: ['cmnd/gate2/#'], shared: tasmotaTopics.shared ?? [] })]]))).toEqual([]);
+    expect(extraTopicProblems(new Map([['a', cred({ publish: ['gp/dev/b/event/credential'] })]]))).toEqual([
+      'device "a": publish topic "gp/dev/b/event/credential" must start with a fixed level other than gp or $ (gp/ topics are guardpost\'s own)',
+    ]);
+    expect(extraTopicProblems(new Map([['a', cred({ subscribe: ['+/dev/b/cmd/#', '#', '$SYS/#', 'a/#/b', ''] })]]))).toHaveLength(5);
+    expect(extraTopicProblems(new Map([['a', cred({ publish: ['tele/gate1/#'] })], ['b', cred({ publish: ['tele/+/SENSOR'] })]]))).toEqual([
+      'devices "a" and "b" would share topics: "tele/gate1/#" overlaps "tele/+/SENSOR"; give each device its own topic name',
+    ]);
+    // An ESPHome device named "tasmota" would own what every Tasmota device may announce on.
+    expect(extraTopicProblems(new Map([['a', cred(tasmotaTopics)], ['esp', cred({ publish: ['tasmota/#'] })]]))).toHaveLength(1);
+    expect(() => createBroker({ host: '127.0.0.1', port: 0, maxPayloadBytes, devices: new Map([['a', cred({ subscribe: ['gp/dev/b/cmd/#'] })]]), log: createLogger('silent'), onRejected: () => undefined })).toThrow(
+      /MQTT device topics are unsafe:\ndevice "a": subscribe topic "gp\/dev\/b\/cmd\/#"/,
+    );
+  });
+
+  it('accepts the extra publishes and wills of a Tasmota device, grants its command topics and still refuses the rest', async () => {
+    const everything = inbox();
+    await broker.client.subscribe('#', everything.push);
+    const will = { topic: 'tele/gate1/LWT', payload: Buffer.from('Offline'), retain: true, qos: 1 as const };
+    const device = await connectDevice(tasmota, { will });
+    await device.publishAsync('tele/gate1/LWT', 'Online', { qos: 1, retain: true });
+    await device.publishAsync('cmnd/gate1/POWER', '', { qos: 1 });
+    await device.publishAsync('tele/gate1/SENSOR', '{"Time":"2024-03-05T08:15:02","RC522":{"UID":"A1B2C3D4"}}', { qos: 1 });
+    await device.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '{}', { qos: 1, retain: true });
+    expect(everything.text()).toEqual([
+      'tele/gate1/LWT Online',
+      'cmnd/gate1/POWER ',
+      'tele/gate1/SENSOR {"Time":"2024-03-05T08:15:02","RC522":{"UID":"A1B2C3D4"}}',
+      'tasmota/discovery/A0B1C2D3E4F5/config {}',
+    ]);
+
+    const packets = received(device);
+    device.subscribe({ 'cmnd/gate1/#': { qos: 1 }, 'cmnd/tasmotas/#': { qos: 1 } }, () => undefined);
+    const suback = (await packets.first((p) => p.cmd === 'suback', 'SUBACK')) as Packet & { granted: number[] };
+    expect(suback.granted).toEqual([1, 0x80]);
+    const commands = new Seen<string>();
+    device.on('message', (topic, payload) => commands.push(`${topic} ${payload.toString()}`));
+    await broker.client.publish('cmnd/gate1/Buzzer', '2,1', { qos: 1 });
+    await commands.first((c) => c === 'cmnd/gate1/Buzzer 2,1', 'the mapped command');
+
+    const closed = once(device, 'close', 'the device publishing outside its topics to be disconnected');
+    device.publish('tele/gate2/SENSOR', '{"RC522":{"UID":"00000000"}}', { qos: 1 });
+    await closed;
+    expect(rejected.items).toEqual([
+      { source: tasmota.id, reason: 'subscription-not-allowed', topic: 'cmnd/tasmotas/#', bytes: 0 },
+      { source: tasmota.id, reason: 'topic-not-allowed', topic: 'tele/gate2/SENSOR', bytes: 28 },
+    ]);
+    await everything.first((m) => m.topic === 'tele/gate1/LWT' && m.payload.toString() === 'Offline', 'the will on its own LWT topic');
+    expect(everything.items.some((m) => m.topic === 'tele/gate2/SENSOR')).toBe(false);
+  });
+
+  it("refuses at CONNACK a will outside the device's extra topics", async () => {
+    expect(await refusalCode(tasmota, { will: { topic: 'tele/gate2/LWT', payload: Buffer.from('Offline'), retain: true, qos: 1 } })).toBe(5);
+    expect(rejected.items).toEqual([{ source: tasmota.id, reason: 'will-not-allowed', bytes: 0 }]);
   });
 });
 
