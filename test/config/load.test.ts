@@ -1,8 +1,9 @@
 // Config loading: the demo site is valid, mistakes are all reported with their lines, env overrides apply.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatProblems, loadConfigFile, parseConfig } from '../../config/load.js';
-import { defaultConfigPath } from '../../gateway/core/paths.js';
+import { defaultConfigPath, packageRoot } from '../../gateway/core/paths.js';
 import { renderSchemaJson, schemaJsonPath } from '../../scripts/write-config-schema.js';
 
 const demo = readFileSync(defaultConfigPath, 'utf8');
@@ -75,6 +76,13 @@ describe('config', () => {
     expect(config.http.port).toBe(9090);
     expect(config.mqtt.port).toBe(0);
     expect(problems(demo, { GUARDPOST_HTTP_PORT: 'abc' })).toEqual(['(environment) GUARDPOST_HTTP_PORT: expected a TCP port number (0-65535), got "abc"']);
+  });
+
+  it('accepts every example site in config/examples', () => {
+    const dir = join(packageRoot, 'config', 'examples');
+    const examples = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    for (const file of examples) expect(() => loadConfigFile(join(dir, file)), file).not.toThrow();
   });
 
   it('keeps config/schema.json in step with the schema in code', () => {
