@@ -18,7 +18,12 @@ interface DeviceEventBase {
 export type DeviceEvent =
   | (DeviceEventBase & { type: 'credential'; credential: { kind: 'card' | 'pin' | 'qr'; value: string; format?: string } })
   | (DeviceEventBase & { type: 'plate'; plate: string; confidence?: number; snapshot?: string })
-  | (DeviceEventBase & { type: 'checkpoint'; tag: string })
+  | (DeviceEventBase & {
+      type: 'checkpoint';
+      tag: string;
+      /** Present for a record downloaded from an offline wand: its identity and the clock correction applied. */
+      wand?: { id: string; seq: number; wandTime: string; offsetMs: number };
+    })
   | (DeviceEventBase & { type: 'state'; state: Record<string, string | number | boolean> });
 
 export type DeviceEventType = DeviceEvent['type'];

@@ -23,7 +23,9 @@ import { Passes } from './gate/passes.js';
 import { GateSchedule } from './gate/schedule.js';
 import { Shifts } from './gate/shifts.js';
 import { Visitors } from './gate/visitors.js';
-import { demoResidentsPath } from './core/paths.js';
+import { demoPatrolPlanPath, demoResidentsPath } from './core/paths.js';
+import type { PatrolPlan } from './http/patrol-contracts.js';
+import { Patrol } from './patrol/service.js';
 import { lockDataDir, type DataDirLock } from './store/lock.js';
 
 export interface GatewayOptions {
@@ -178,6 +180,10 @@ export class Gateway {
       access.stop();
       visitors.stop();
     });
+    const patrol = new Patrol({ config, store, bus, clock, log: log.child({ component: 'patrol' }), alarms });
+    if (config.demo?.enabled) patrol.seedPlan(JSON.parse(readFileSync(demoPatrolPlanPath, 'utf8')) as PatrolPlan);
+    patrol.start();
+    this.push('patrol', () => patrol.stop());
     const schedule = new GateSchedule({ clock, log: log.child({ component: 'gate' }), store, access, visitors, passes, shifts });
     schedule.start();
     this.push('gate-schedule', () => schedule.stop());
@@ -194,6 +200,7 @@ export class Gateway {
       metrics,
       alarms,
       gate: { access, visitors, passes, shifts },
+      patrol,
       startedAt,
     });
     this.app = app;

@@ -22,3 +22,4 @@ export const migrationsDir = join(packageRoot, 'gateway', 'store', 'migrations')
 export const defaultConfigPath = join(packageRoot, 'config', 'default.yaml');
 export const edgeDistDir = join(packageRoot, 'dist', 'edge');
 export const demoResidentsPath = join(packageRoot, 'config', 'demo-residents.csv');
+export const demoPatrolPlanPath = join(packageRoot, 'config', 'demo-patrol.json');

@@ -11,6 +11,7 @@ import type { HttpContext } from './context.js';
 import { idempotency } from './idempotency.js';
 import { eventRoutes } from './routes/events.js';
 import { gateRoutes } from './routes/gate.js';
+import { patrolRoutes } from './routes/patrol.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
@@ -51,6 +52,7 @@ export async function buildApp(ctx: HttpContext) {
   await app.register(eventRoutes, { ctx });
   await app.register(liveRoutes, { ctx });
   await app.register(gateRoutes, { ctx });
+  await app.register(patrolRoutes, { ctx });
 
   const uiBuilt = existsSync(join(edgeDistDir, 'index.html'));
   if (uiBuilt) await app.register(fastifyStatic, { root: edgeDistDir, wildcard: false });

@@ -12,6 +12,7 @@ import type { Access } from '../gate/access.js';
 import type { Passes } from '../gate/passes.js';
 import type { Shifts } from '../gate/shifts.js';
 import type { Visitors } from '../gate/visitors.js';
+import type { Patrol } from '../patrol/service.js';
 
 export interface GateServices {
   access: Access;
@@ -37,5 +38,6 @@ export interface HttpContext {
   metrics: Metrics;
   alarms: Alarms;
   gate: GateServices;
+  patrol: Patrol;
   startedAt: number;
 }

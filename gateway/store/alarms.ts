@@ -19,6 +19,11 @@ export class AlarmRepo {
     return this.db.prepare('SELECT * FROM alarms WHERE kind = ? AND subject = ? AND resolved_at IS NULL').get(kind, subject) as AlarmRow | undefined;
   }
 
+  /** Has this alarm ever been raised, open or resolved? */
+  ever(kind: string, subject: string): boolean {
+    return this.db.prepare('SELECT 1 FROM alarms WHERE kind = ? AND subject = ? LIMIT 1').get(kind, subject) !== undefined;
+  }
+
   get(id: string): AlarmRow | undefined {
     return this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
   }

@@ -16,6 +16,7 @@ import { ResidentRepo } from './residents.js';
 import { ShiftRepo } from './shifts.js';
 import { VisitorRepo } from './visitors.js';
 import { WatchlistRepo } from './watchlist.js';
+import { PatrolRepo } from './patrol.js';
 
 export const databaseFileName = 'guardpost.db';
 
@@ -34,6 +35,7 @@ export interface Store {
   readonly alarms: AlarmRepo;
   readonly shifts: ShiftRepo;
   readonly idempotency: IdempotencyRepo;
+  readonly patrol: PatrolRepo;
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   /** Database plus write-ahead log, in bytes. */
@@ -97,6 +99,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     alarms: new AlarmRepo(db),
     shifts: new ShiftRepo(db),
     idempotency: new IdempotencyRepo(db),
+    patrol: new PatrolRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     sizeBytes() {
       return [path, `${path}-wal`].reduce((sum, f) => {
