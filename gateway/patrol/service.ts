@@ -13,7 +13,7 @@ import type { DayResponse, PatrolPlan, RoundView, TrendResponse } from '../http/
 import type { Store } from '../store/db.js';
 import type { HitRow } from '../store/patrol.js';
 import { normaliseCard } from '../gate/credentials.js';
-import { evaluateRound, groupHits } from './evaluate.js';
+import { evaluateRound, groupHits, judgeRound, type HitsByCheckpoint } from './evaluate.js';
 import { compilePlan, normaliseTag, planProblems, type CompiledPlan } from './plan.js';
 import { planAt, roundsForDay, type Round } from './rounds.js';
 
@@ -248,18 +248,31 @@ export class Patrol {
   trend(days: number, route?: string): TrendResponse {
     const tz = this.deps.config.site.timezone;
     const now = this.deps.clock.now();
-    const out: TrendResponse['days'] = [];
     const dates = Array.from({ length: days }, (_, i) => localDate(now - (days - 1 - i) * day, tz));
-    const all = dates.flatMap((d) => this.rounds(d).filter((r) => !route || r.route === route));
-    const views = this.evaluate(all, now);
-    for (const date of dates) {
-      const [from, to] = this.dayBounds(date);
-      const mine = views.filter((r) => r.start >= from && r.start < to);
-      const s = summarise(mine);
-      const decided = mine.flatMap((r) => r.stops).filter((st) => st.status !== 'pending');
-      out.push({ date, rounds: s.rounds, completionRate: s.completionRate, onTimeRate: decided.length === 0 ? 0 : s.onTime / decided.length, missed: s.missed });
-    }
-    return { days: out };
+    const perDay = dates.map((date) => ({ date, rounds: this.rounds(date).filter((r) => !route || r.route === route) }));
+    // Judged without building the screens' views: 60 days of a big plan is hundreds of thousands of stops.
+    const hits = this.hitsFor(perDay.flatMap((d) => d.rounds));
+    return {
+      days: perDay.map(({ date, rounds }) => {
+        let decidedRounds = 0;
+        let complete = 0;
+        let decidedStops = 0;
+        let onTime = 0;
+        let missed = 0;
+        for (const r of rounds) {
+          const j = judgeRound(r, hits, now);
+          if (j.status === 'complete' || j.status === 'incomplete' || j.status === 'missed') decidedRounds++;
+          if (j.status === 'complete') complete++;
+          for (const st of j.statuses) {
+            if (st === 'pending') continue;
+            decidedStops++;
+            if (st === 'on-time') onTime++;
+            else if (st === 'missed') missed++;
+          }
+        }
+        return { date, rounds: rounds.length, completionRate: decidedRounds === 0 ? 0 : complete / decidedRounds, onTimeRate: decidedStops === 0 ? 0 : onTime / decidedStops, missed };
+      }),
+    };
   }
 
   csv(date: string, filter: { route?: string; guard?: string } = {}): string {
@@ -341,9 +354,7 @@ export class Patrol {
   /** One hit query for all the rounds, then each round judged against it. */
   evaluate(rounds: readonly Round[], now: number): RoundView[] {
     if (rounds.length === 0) return [];
-    const from = Math.min(...rounds.flatMap((r) => r.stops.map((s) => s.windowFrom)));
-    const to = Math.max(...rounds.flatMap((r) => r.stops.map((s) => s.windowTo))) + 1;
-    const hits = groupHits(this.deps.store.patrol.hits(from, to));
+    const hits = this.hitsFor(rounds);
     const reasons = this.deps.store.patrol.reasons(rounds.map((r) => r.id));
     return rounds.map((round) => {
       const plan = this.plans.find((p) => p.version === round.planVersion);
@@ -353,6 +364,20 @@ export class Patrol {
       };
       return evaluateRound(round, hits, { now, names, reasons });
     });
+  }
+
+  /** The hits that can fall in any stop window of these rounds, grouped by checkpoint. */
+  private hitsFor(rounds: readonly Round[]): HitsByCheckpoint {
+    // A loop, not Math.min(...spread): 60 days of a big plan is more arguments than the stack holds.
+    let from = Infinity;
+    let to = -Infinity;
+    for (const r of rounds) {
+      for (const s of r.stops) {
+        if (s.windowFrom < from) from = s.windowFrom;
+        if (s.windowTo > to) to = s.windowTo;
+      }
+    }
+    return from === Infinity ? new Map() : groupHits(this.deps.store.patrol.judgedHits(from, to + 1));
   }
 
   private dayBounds(date: string): [number, number] {

@@ -61,6 +61,13 @@ export class PatrolRepo {
     return this.hitsBetween.all(from, to);
   }
 
+  /** Only what judging needs, for known checkpoints: a 60-day review reads hundreds of thousands of these. */
+  judgedHits(from: number, to: number): { checkpoint: string; at: number; source: string; guard: string | null }[] {
+    return this.db
+      .prepare('SELECT checkpoint, at, source, guard FROM patrol_hits WHERE at >= ? AND at < ? AND checkpoint IS NOT NULL')
+      .all(from, to) as { checkpoint: string; at: number; source: string; guard: string | null }[];
+  }
+
   reasons(rounds: readonly string[]): Map<string, string> {
     const out = new Map<string, string>();
     if (rounds.length === 0) return out;

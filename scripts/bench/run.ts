@@ -4,6 +4,7 @@ import * as startup from './startup.js';
 import * as decision from './decision.js';
 import * as osdp from './osdp.js';
 import * as osdpRelay from './osdp-relay.js';
+import * as patrol from './patrol.js';
 import * as visitorLookup from './visitor-lookup.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
@@ -13,6 +14,7 @@ const benches: { name: string; run: () => Promise<Record<string, number>> }[] = 
   { name: 'visitor lookup', run: visitorLookup.run },
   { name: 'osdp', run: osdp.run },
   { name: 'osdp to relay', run: osdpRelay.run },
+  { name: 'patrol', run: patrol.run },
 ];
 
 const figures: Record<string, number> = {};
