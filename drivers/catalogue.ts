@@ -5,6 +5,7 @@ import { mqttDriver } from './mqtt/driver.js';
 import { mqttDeviceDriver } from './mqtt-device/driver.js';
 import { mqttRelayDriver } from './mqtt-relay/driver.js';
 import { osdpDriver } from './osdp/driver.js';
+import { patrolWandDriver } from './patrol-wand/driver.js';
 import { plateHttpDriver } from './plate-http/driver.js';
 import { wiegandSerialDriver } from './wiegand-serial/driver.js';
 
@@ -16,4 +17,5 @@ export const driverCatalogue: readonly DriverDefinition<never>[] = [
   modbusRelayDriver as DriverDefinition<never>,
   mqttDeviceDriver as DriverDefinition<never>,
   mqttRelayDriver as DriverDefinition<never>,
+  patrolWandDriver as DriverDefinition<never>,
 ];

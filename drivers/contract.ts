@@ -79,6 +79,11 @@ export interface DriverContext {
   log: Logger;
   /** Hand a device event to the gateway; returns once the gateway has accepted it. */
   emit(event: DeviceEvent): void;
+  /**
+   * Hand several events at once, recorded in one commit: for bulk downloads (a patrol wand) whose
+   * source keeps them until told otherwise, where one commit per record would be needlessly slow.
+   */
+  emitMany(events: DeviceEvent[]): void;
   /** Report a change of health; the supervisor keeps the latest and publishes changes. */
   report(health: Partial<DeviceHealth>): void;
   /** Count and log once something the device sent that could not be understood. */

@@ -26,6 +26,8 @@ export interface RegistryDeps {
   broker: BrokerClient;
   /** Hand an event to the gateway; synchronous, returns after it was recorded. */
   emit(event: DeviceEvent): void;
+  /** Several events recorded together, in one commit. */
+  emitMany(events: DeviceEvent[]): void;
   /** Something a device sent that no parser accepted. */
   reject(deviceId: string, reason: string, raw: Buffer | string, topic?: string): void;
   /** A device's state or last error changed. */
@@ -124,6 +126,11 @@ export class DeviceRegistry {
         emit: (event) => {
           if (abort.signal.aborted) return;
           this.deps.emit(event);
+          slot.health.lastSeen = this.deps.clock.now();
+        },
+        emitMany: (events) => {
+          if (abort.signal.aborted || events.length === 0) return;
+          this.deps.emitMany(events);
           slot.health.lastSeen = this.deps.clock.now();
         },
         report: (change) => {

@@ -150,6 +150,8 @@ export class Gateway {
       clock,
       broker: broker.client,
       emit: (event) => bus.emit('device.event', event),
+      // Every listener's writes join one transaction: one commit for the lot.
+      emitMany: (events) => store.transaction(() => events.forEach((event) => bus.emit('device.event', event))),
       reject: (deviceId, reason, raw, topic) => rejections.report(deviceId, reason, raw, topic),
       onHealth: (status) => {
         log.info({ device: status.id, state: status.state, lastError: status.lastError }, 'device state');

@@ -7,6 +7,8 @@ import { LiveStrip } from './LiveStrip.tsx';
 import { TopBar } from './TopBar.tsx';
 import { useLang } from './i18n.ts';
 import { GateSection } from './gate/GateSection.tsx';
+import { ControlRoom } from './patrol/ControlRoom.tsx';
+import { Review } from './patrol/Review.tsx';
 
 type Section = 'gate' | 'control' | 'review' | 'admin' | 'devices';
 
@@ -37,7 +39,8 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
           {t('connLost')}
         </div>
       )}
-      <div class="body">
+      {/* The review is read at a desk, a day at a time: it takes the live strip's width for the timeline. */}
+      <div class={section === 'review' ? 'body body-wide' : 'body'}>
         <nav class="nav">
           {sections.map((s) => (
             <button
@@ -56,6 +59,10 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
           {section !== 'gate' && <h1 class="section-title">{t(`section.${section}`)}</h1>}
           {section === 'gate' ? (
             <GateSection token={token} person={person} timeZone={tz} siteName={health?.site.name ?? ''} devices={devices} />
+          ) : section === 'review' ? (
+            <Review token={token} person={person} timeZone={tz} siteName={health?.site.name ?? ''} />
+          ) : section === 'control' ? (
+            <ControlRoom token={token} person={person} timeZone={tz} siteName={health?.site.name ?? ''} devices={devices} />
           ) : section === 'devices' ? (
             <DeviceTable devices={devices} timeZone={tz} />
           ) : (
@@ -65,7 +72,7 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
             </>
           )}
         </main>
-        <LiveStrip events={events} timeZone={tz} />
+        {section !== 'review' && <LiveStrip events={events} timeZone={tz} />}
       </div>
     </div>
   );

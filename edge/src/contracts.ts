@@ -1,6 +1,7 @@
 // The one door from edge/ into gateway/: the API contract types, re-exported type-only (nothing runs).
 import type { Static } from 'typebox';
 import type * as Gate from '../../gateway/http/gate-contracts.ts';
+import type * as Patrol from '../../gateway/http/patrol-contracts.ts';
 
 export type { DeviceView, ErrorBody, EventView, EventsResponse, HealthResponse, LiveMessage, PersonView, SessionResponse } from '../../gateway/http/contracts.ts';
 
@@ -25,3 +26,21 @@ export type ShiftView = Static<typeof Gate.ShiftView>;
 export type ShiftsResponse = Static<typeof Gate.ShiftsResponse>;
 export type KeyView = Static<typeof Gate.KeyView>;
 export type IssueKeyRequest = Static<typeof Gate.IssueKeyRequest>;
+
+// The patrol's contracts.
+
+export type PatrolPlan = Patrol.PatrolPlan;
+export type StopView = Patrol.StopView;
+export type RoundView = Patrol.RoundView;
+export type DayResponse = Patrol.DayResponse;
+export type TrendResponse = Patrol.TrendResponse;
+export type StopStatus = Static<typeof Patrol.StopStatus>;
+export type RoundStatus = Static<typeof Patrol.RoundStatus>;
+export type PlanResponse = Static<typeof Patrol.PlanResponse>;
+export type MissedReasonRequest = Static<typeof Patrol.MissedReasonRequest>;
+export type HitRequest = Static<typeof Patrol.HitRequest>;
+export type IncidentRequest = Static<typeof Patrol.IncidentRequest>;
+export type IncidentType = IncidentRequest['type'];
+export type IncidentView = Static<typeof Patrol.IncidentView>;
+export type IncidentResponse = Static<typeof Patrol.IncidentResponse>;
+export type IncidentsResponse = Static<typeof Patrol.IncidentsResponse>;

@@ -49,6 +49,7 @@ export async function run(): Promise<Record<string, number>> {
     deviceId: 'bench-reader',
     log: pino({ level: 'silent' }),
     emit: () => undefined,
+    emitMany: (batch) => batch.forEach(() => undefined),
     report: () => undefined,
     reject: () => undefined,
     broker: {} as BrokerClient,

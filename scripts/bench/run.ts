@@ -5,6 +5,7 @@ import * as decision from './decision.js';
 import * as osdp from './osdp.js';
 import * as osdpRelay from './osdp-relay.js';
 import * as patrol from './patrol.js';
+import * as wand from './wand.js';
 import * as visitorLookup from './visitor-lookup.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
@@ -15,6 +16,7 @@ const benches: { name: string; run: () => Promise<Record<string, number>> }[] = 
   { name: 'osdp', run: osdp.run },
   { name: 'osdp to relay', run: osdpRelay.run },
   { name: 'patrol', run: patrol.run },
+  { name: 'patrol wand', run: wand.run },
 ];
 
 const figures: Record<string, number> = {};

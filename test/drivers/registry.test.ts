@@ -52,6 +52,7 @@ function setup(failStarts: Record<string, number>, devices: DeviceSpec[]) {
     clock,
     broker: noBroker,
     emit: (e) => events.push(e),
+    emitMany: (batch) => batch.forEach((e) => events.push(e)),
     reject: () => undefined,
     onHealth: (s) => healthLog.push(s),
   });

@@ -42,6 +42,12 @@ function AlarmRow({ a, onResolved }: { a: AlarmView; onResolved(a: AlarmView): v
         </span>
         <strong class="alarm-title">{a.title}</strong>
         <span class="muted">{shortTime(a.raisedAt, lang, tz)}</span>
+        {/* A patrol incident carries the guard's own words. */}
+        {typeof a.detail.note === 'string' && a.detail.note && (
+          <span class="visit-line" data-testid="alarm-note">
+            {a.detail.note}
+          </span>
+        )}
       </div>
       <button type="button" class="btn big primary" data-testid="alarm-handle" onClick={() => setOpen(true)}>
         {t('handle')}

@@ -7,6 +7,7 @@ import { useLang } from '../i18n.ts';
 import { Alarms } from './Alarms.tsx';
 import { GateContext, isPendingDecision, useLive, useLoaded, type GateState } from './context.ts';
 import { gateApi } from './gateApi.ts';
+import { Incident } from '../patrol/Incident.tsx';
 import { Passes } from './Passes.tsx';
 import { Register } from './Register.tsx';
 import { Shift } from './Shift.tsx';
@@ -27,6 +28,7 @@ export function GateSection({ token, person, timeZone, siteName, devices }: { to
   const api = useMemo(() => gateApi(token), [token]);
   const [tab, setTab] = useState<Tab>('vehicles');
   const [registering, setRegistering] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const info = useLoaded(() => api.info(), 60_000);
   const pending = useLoaded(() => api.pendingDecisions().then((r) => r.decisions), 20_000);
   const alarms = useLoaded(() => api.openAlarms().then((r) => r.alarms), 30_000);
@@ -63,6 +65,9 @@ export function GateSection({ token, person, timeZone, siteName, devices }: { to
       <div class="gate" data-testid="gate">
         <div class="gate-head">
           <h1 class="section-title">{t('section.gate')}</h1>
+          <button type="button" class="btn warn-btn register-btn" data-testid="incident-start" onClick={() => setReporting(true)}>
+            ⚠ {t('incidentStart')}
+          </button>
           <button type="button" class="btn primary register-btn" data-testid="register-start" onClick={() => setRegistering(true)}>
             ＋ {t('registerVisitor')}
           </button>
@@ -103,6 +108,20 @@ export function GateSection({ token, person, timeZone, siteName, devices }: { to
           onClose={() => {
             setRegistering(false);
             setTab('visitors');
+          }}
+        />
+      )}
+      {reporting && (
+        <Incident
+          token={token}
+          timeZone={timeZone}
+          onClose={(reported) => {
+            setReporting(false);
+            // The incident's alarm also arrives over the socket; the reload covers a socket that is down.
+            if (reported) {
+              setTab('alarms');
+              alarms.reload();
+            }
           }}
         />
       )}

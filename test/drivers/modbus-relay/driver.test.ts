@@ -75,6 +75,7 @@ function makeDriver(config: Partial<ModbusRelayConfig> = {}, deviceId = 'barrier
     deviceId,
     log: pino({ level: 'silent' }),
     emit: (e) => void h.events.push(e),
+    emitMany: (batch) => batch.forEach((e) => void h.events.push(e)),
     report: (change) => void (h.health = { ...h.health, ...change }),
     reject: (reason, raw) => void h.rejects.push({ reason, raw: Buffer.isBuffer(raw) ? raw : Buffer.from(raw) }),
     broker: noBroker,

@@ -52,6 +52,7 @@ function startDriver(id: string, config: MqttTopicDeviceConfig = configs[id]!): 
     deviceId: id,
     log: silentLogger(),
     emit: (event) => h.events.push(event),
+    emitMany: (batch) => batch.forEach((event) => h.events.push(event)),
     report: (change) => Object.assign(h.health, change),
     reject: (reason, _raw, topic) => h.rejects.push(topic === undefined ? { reason } : { reason, topic }),
     broker: broker.client,

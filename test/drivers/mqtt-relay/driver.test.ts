@@ -158,6 +158,7 @@ function makeDriver(client: BrokerClient, config: Partial<MqttRelayConfig> = {})
     deviceId,
     log: pino({ level: 'silent' }),
     emit: (e) => void h.events.push(e),
+    emitMany: (batch) => batch.forEach((e) => void h.events.push(e)),
     report: (change) => void (h.health = { ...h.health, ...change }),
     reject: (reason, _raw, t) => void h.rejects.push(t === undefined ? { reason } : { reason, topic: t }),
     broker: client,

@@ -40,6 +40,7 @@ function harness(deviceId: string, clock: Clock): Harness {
     deviceId,
     log: pino({ level: 'silent' }),
     emit: (e) => events.push(e),
+    emitMany: (batch) => batch.forEach((e) => events.push(e)),
     report: (h) => health.push(h),
     reject: (reason) => rejects.push(reason),
     broker: {} as BrokerClient,

@@ -65,6 +65,7 @@ function makeDevice(deviceId: string, config: Partial<PlateHttpConfig>, clock = 
     deviceId,
     log: silentLogger(),
     emit: (e) => void events.push(e),
+    emitMany: (batch) => batch.forEach((e) => void events.push(e)),
     report: (h) => void reports.push(h),
     reject: (reason, raw) => void rejects.push({ reason, raw: String(raw) }),
     broker: {} as BrokerClient,

@@ -70,6 +70,7 @@ function startDriver(config: Partial<WiegandSerialConfig>, clock: Clock = system
     deviceId: 'gate-reader',
     log: silentLogger(),
     emit: (e) => void events.push(e),
+    emitMany: (batch) => batch.forEach((e) => void events.push(e)),
     report: (h) => void reports.push(h),
     reject: (reason, raw) => void rejects.push({ reason, raw: String(raw) }),
     broker: {} as BrokerClient,
