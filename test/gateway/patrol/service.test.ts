@@ -146,6 +146,17 @@ describe('patrol evaluation', () => {
     expect(round().guard).toBe('李建国');
   });
 
+  it('counts a card read at a door the plan names as a checkpoint, with its holder as the guard', () => {
+    const doorPlan = structuredClone(plan);
+    doorPlan.checkpoints[2] = { id: 'c', name: '围墙C门禁', device: 'reader-west-door', key_area: false };
+    patrol.setPlan(doorPlan, undefined, { id: 'sup-chen', role: 'supervisor' });
+    store.residents.addResident({ id: 'staff-1', unit_id: null, kind: 'staff', name: '保安王海', phone: null }, clock.now());
+    store.residents.addCredential({ id: 'card-1', kind: 'card', value: '1234509876', holder_id: 'staff-1', list: 'staff', valid_from: null, valid_until: null }, clock.now());
+    bus.emit('device.event', { type: 'credential', deviceId: 'reader-west-door', at: at('22:15'), credential: { kind: 'card', value: '01234509876' } });
+    clock.advance(at('22:30') - clock.now());
+    expect(round().stops[2]).toMatchObject({ status: 'on-time', hitSource: 'event', guard: '保安王海' });
+  });
+
   it('keeps unknown tags, shown to supervisors, and never drops them', () => {
     tap('TAG-ZZZ', at('22:07'));
     expect(patrol.day('2026-11-23').unknownTags).toEqual([{ tag: 'TAG-ZZZ', at: at('22:07'), source: 'reader', device: 'cp-reader' }]);
