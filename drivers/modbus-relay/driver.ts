@@ -1,6 +1,6 @@
 // Driver for barriers worked by a Modbus RTU relay board: pulses the OPEN/CLOSE coils, polls limit switches and the loop.
 import Type, { type Static } from 'typebox';
-import type { Timer } from '../../gateway/core/clock.js';
+import { Pauses, type Timer } from '../../gateway/core/clock.js';
 import { ErrorCode, GuardpostError } from '../../gateway/core/errors.js';
 import type { CommandResult, DeviceCommand, DeviceHealth, DeviceKind, Driver, DriverContext, DriverDefinition } from '../contract.js';
 import type { Parity } from '../serial/link.js';
@@ -102,13 +102,15 @@ export class ModbusRelayBarrier implements Driver {
   private inputs: { up: boolean | null; down: boolean | null; loop: boolean | null } = { up: null, down: null, loop: null };
   private lastState: string | null = null;
   private bothWarned = false;
-  private readonly sleepers = new Set<() => void>();
+  private readonly pauses: Pauses;
   private stopping: Promise<void> | null = null;
 
   constructor(
     private readonly config: ModbusRelayConfig,
     private readonly ctx: DriverContext,
-  ) {}
+  ) {
+    this.pauses = new Pauses(ctx.clock);
+  }
 
   async start(): Promise<void> {
     if (this.stopping) await this.stopping;
@@ -139,7 +141,7 @@ export class ModbusRelayBarrier implements Driver {
     this.running = false;
     this.pollTimer?.cancel();
     this.pollTimer = null;
-    for (const wake of [...this.sleepers]) wake();
+    this.pauses.wakeAll();
     const stopping = (async () => {
       // A command in its pulse switches its coil off before the bus is let go.
       await this.commandTail;
@@ -412,16 +414,7 @@ export class ModbusRelayBarrier implements Driver {
 
   /** Waits on the driver's clock; stop() cuts it short. */
   private sleep(ms: number): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        timer.cancel();
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = this.ctx.clock.setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return this.running ? this.pauses.wait(ms) : Promise.resolve();
   }
 
   private update(change: Partial<DeviceHealth>): void {

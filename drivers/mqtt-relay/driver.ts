@@ -1,4 +1,5 @@
 // Driver for barriers worked by a Tasmota-style MQTT relay: POWER<n> ON, wait for the device's stat as the ack, OFF after the pulse.
+import { Pauses } from '../../gateway/core/clock.js';
 import Type, { type Static } from 'typebox';
 import { SecretHash } from '../../gateway/core/secret.js';
 import type { BrokerMessage, CommandResult, DeviceCommand, DeviceHealth, DeviceKind, Driver, DriverContext, DriverDefinition } from '../contract.js';
@@ -62,7 +63,7 @@ export class MqttRelayBarrier implements Driver {
   private topics: TasmotaTopics | null = null;
   private unsubscribes: (() => Promise<void>)[] = [];
   private readonly waiters = new Set<Waiter>();
-  private readonly sleepers = new Set<() => void>();
+  private readonly pauses: Pauses;
   private readonly relays = new Map<number, boolean>();
   private commandTail: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | null = null;
@@ -70,7 +71,9 @@ export class MqttRelayBarrier implements Driver {
   constructor(
     private readonly config: MqttRelayConfig,
     private readonly ctx: DriverContext,
-  ) {}
+  ) {
+    this.pauses = new Pauses(ctx.clock);
+  }
 
   private get openRelay(): number {
     return this.config.relay ?? defaults.relay;
@@ -100,7 +103,7 @@ export class MqttRelayBarrier implements Driver {
   stop(): Promise<void> {
     if (!this.running) return this.stopping ?? Promise.resolve();
     this.running = false;
-    for (const wake of [...this.sleepers]) wake();
+    this.pauses.wakeAll();
     for (const w of [...this.waiters]) w.done('stopped');
     const stopping = (async () => {
       // A command in its pulse switches the relay off (without waiting for the ack) before we go.
@@ -255,16 +258,7 @@ export class MqttRelayBarrier implements Driver {
 
   /** Waits on the driver's clock; stop() cuts it short. */
   private sleep(ms: number): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        timer.cancel();
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = this.ctx.clock.setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return this.running ? this.pauses.wait(ms) : Promise.resolve();
   }
 
   private update(change: Partial<DeviceHealth>): void {

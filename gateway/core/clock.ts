@@ -70,3 +70,26 @@ export class ManualClock implements Clock {
     return { cancel: () => void (p.cancelled = true) };
   }
 }
+
+/** Waits on a clock that a stop can cut short: wakeAll() resolves every pending wait at once. */
+export class Pauses {
+  private readonly waiting = new Set<() => void>();
+
+  constructor(private readonly clock: Clock) {}
+
+  wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        timer.cancel();
+        this.waiting.delete(wake);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(wake, ms);
+      this.waiting.add(wake);
+    });
+  }
+
+  wakeAll(): void {
+    for (const wake of [...this.waiting]) wake();
+  }
+}
