@@ -28,6 +28,15 @@ export type DeviceEvent =
 
 export type DeviceEventType = DeviceEvent['type'];
 
+/** Which event types each kind of device may send; anything else is a misconfigured or rogue device. */
+export const eventsByKind: Record<DeviceKind, readonly DeviceEventType[]> = {
+  reader: ['credential', 'state'],
+  'plate-camera': ['plate', 'state'],
+  barrier: ['state'],
+  checkpoint: ['checkpoint', 'state'],
+  camera: ['state'],
+};
+
 export type DeviceState = 'starting' | 'online' | 'offline' | 'failed' | 'stopped';
 
 export interface DeviceHealth {

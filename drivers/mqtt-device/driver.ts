@@ -2,7 +2,8 @@
 import Type, { type Static } from 'typebox';
 import { SecretHash } from '../../gateway/core/secret.js';
 import type { BrokerMessage, CommandResult, DeviceCommand, DeviceEvent, DeviceHealth, DeviceKind, Driver, DriverContext, DriverDefinition } from '../contract.js';
-import { compileMapping, credentialKinds, fillId, filterCovers, mapMessage, mappedEventTypes, renderCommand, topicMatches, transforms, valuePathPattern, type CompileResult, type Mapping, type Rule } from './mapping.js';
+import { compileMapping, credentialKinds, fillId, filterCovers, mapMessage, mappedEventTypes, renderCommand, transforms, valuePathPattern, type CompileResult, type Mapping, type Rule } from './mapping.js';
+import { topicMatches } from '../mqtt/topics.js';
 import { cardNumberForms, preset, presetKinds, presetNames } from './presets.js';
 
 const literalUnion = <T extends string>(values: readonly T[], description: string) => Type.Unsafe<T>({ enum: [...values], description });

@@ -1,5 +1,6 @@
 // Pure mapping between a device's own MQTT topics and payloads and guardpost's device events and commands.
-import type { DeviceCommand, DeviceEvent, DeviceKind } from '../contract.js';
+import { eventsByKind, type DeviceCommand, type DeviceEvent, type DeviceKind } from '../contract.js';
+import { topicMatches } from '../mqtt/topics.js';
 
 /** The fixed set of value transforms, applied in the order a rule lists them. */
 export const transforms = ['trim', 'upper', 'lower', 'strip-separators', 'hex-to-decimal', 'hex-reversed-to-decimal', 'decimal-to-hex'] as const;
@@ -78,14 +79,6 @@ export type MapResult =
   /** Our own command on its way to the device: proves nothing about the device. */
   | { kind: 'echo' };
 
-/** Which events each kind of device may send, as for devices speaking guardpost's own topics. */
-const eventsByKind: Record<DeviceKind, readonly DeviceEvent['type'][]> = {
-  reader: ['credential', 'state'],
-  'plate-camera': ['plate', 'state'],
-  barrier: ['state'],
-  checkpoint: ['checkpoint', 'state'],
-  camera: ['state'],
-};
 
 const maxText = 128;
 const maxPayloadTemplate = 1024;
@@ -373,17 +366,6 @@ export function fillId(template: unknown, topicName: string): string | null {
   return /[{}]/.test(filled) ? null : filled;
 }
 
-/** MQTT filter matching, including the rule that a leading wildcard never matches a $ topic. */
-export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const want = filter.split('/');
-  const have = topic.split('/');
-  for (let i = 0; i < want.length; i++) {
-    if (want[i] === '#') return true;
-    if (i >= have.length || (want[i] !== '+' && want[i] !== have[i])) return false;
-  }
-  return want.length === have.length;
-}
 
 /** Whether every topic `inner` matches is also matched by `outer`. */
 export function filterCovers(outer: string, inner: string): boolean {

@@ -1,5 +1,5 @@
 // Pure parser for devices that speak guardpost's own MQTT topics: topic + payload in, typed result out.
-import type { DeviceEvent, DeviceKind } from '../contract.js';
+import { eventsByKind, type DeviceEvent, type DeviceKind } from '../contract.js';
 
 export type ParsedMessage =
   | { kind: 'event'; event: DeviceEvent }
@@ -9,14 +9,6 @@ export type ParsedMessage =
   | { kind: 'ignore' }
   | { kind: 'reject'; reason: string };
 
-/** Which event types each kind of device may send; anything else is a misconfigured or rogue device. */
-const eventsByKind: Record<DeviceKind, readonly DeviceEvent['type'][]> = {
-  reader: ['credential', 'state'],
-  'plate-camera': ['plate', 'state'],
-  barrier: ['state'],
-  checkpoint: ['checkpoint', 'state'],
-  camera: ['state'],
-};
 
 const maxText = 128;
 // Devices' clocks drift; a time further than this from ours is not believed.

@@ -37,6 +37,7 @@ export type TrendResponse = Patrol.TrendResponse;
 export type StopStatus = Static<typeof Patrol.StopStatus>;
 export type RoundStatus = Static<typeof Patrol.RoundStatus>;
 export type PlanResponse = Static<typeof Patrol.PlanResponse>;
+export type PlanVersionsResponse = Static<typeof Patrol.PlanVersionsResponse>;
 export type MissedReasonRequest = Static<typeof Patrol.MissedReasonRequest>;
 export type HitRequest = Static<typeof Patrol.HitRequest>;
 export type IncidentRequest = Static<typeof Patrol.IncidentRequest>;

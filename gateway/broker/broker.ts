@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { BrokerClient, BrokerMessage, ExtraTopics } from '../../drivers/contract.js';
+import { topicMatches } from '../../drivers/mqtt/topics.js';
 
 export type { ExtraTopics };
 import { ErrorCode, GuardpostError } from '../core/errors.js';
@@ -175,17 +176,6 @@ export function extraTopicProblems(devices: ReadonlyMap<string, DeviceCredential
   return problems;
 }
 
-/** MQTT filter matching, including the rule that a leading wildcard never matches a $ topic. */
-export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const want = filter.split('/');
-  const have = topic.split('/');
-  for (let i = 0; i < want.length; i++) {
-    if (want[i] === '#') return true;
-    if (i >= have.length || (want[i] !== '+' && want[i] !== have[i])) return false;
-  }
-  return want.length === have.length;
-}
 
 function isValidFilter(filter: string): boolean {
   if (filter.length === 0 || filter.includes('\0')) return false;

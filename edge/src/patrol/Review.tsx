@@ -10,6 +10,7 @@ import { addDays, localDate } from '../gate/rules.ts';
 import { Chips, Empty, FieldError } from '../gate/widgets.tsx';
 import { loadErrorText, TzContext, usePatrolLive, useQuery, useTz } from './context.ts';
 import { patrolApi } from './patrolApi.ts';
+import { PlanEditor } from './PlanEditor.tsx';
 import { PrintReport } from './PrintReport.tsx';
 import { checkpointName, decided, hm, needsReason, percent, roundName } from './status.ts';
 import { StopSheet } from './StopSheet.tsx';
@@ -183,7 +184,36 @@ function UnknownTags({ tags }: { tags: DayResponse['unknownTags'] }) {
   );
 }
 
-export function Review({ token, person, timeZone, siteName }: { token: string; person: PersonView; timeZone: string | undefined; siteName: string }) {
+type Tab = 'day' | 'plan';
+
+/** The review's two tabs: the day's records, and (supervisors and admins) the patrol plan editor. */
+export function Review(props: { token: string; person: PersonView; timeZone: string | undefined; siteName: string }) {
+  const { t } = useLang();
+  const [tab, setTab] = useState<Tab>('day');
+  const canPlan = props.person.role === 'supervisor' || props.person.role === 'admin';
+  return (
+    <>
+      {canPlan && (
+        <div class="review-tabs" role="tablist" data-testid="review-tabs">
+          {(['day', 'plan'] as const).map((x) => (
+            <button key={x} type="button" role="tab" aria-selected={x === tab} class={x === tab ? 'review-tab on' : 'review-tab'} data-testid={`review-tab-${x}`} onClick={() => setTab(x)}>
+              {t(x === 'day' ? 'reviewTabDay' : 'reviewTabPlan')}
+            </button>
+          ))}
+        </div>
+      )}
+      {tab === 'plan' && canPlan ? (
+        <TzContext.Provider value={props.timeZone}>
+          <PlanEditor token={props.token} />
+        </TzContext.Provider>
+      ) : (
+        <DayReview {...props} />
+      )}
+    </>
+  );
+}
+
+function DayReview({ token, person, timeZone, siteName }: { token: string; person: PersonView; timeZone: string | undefined; siteName: string }) {
   const langState = useLang();
   const { t } = langState;
   const api = useMemo(() => patrolApi(token), [token]);

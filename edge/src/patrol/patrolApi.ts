@@ -1,6 +1,6 @@
 // The patrol's HTTP routes as typed calls, and the CSV export fetched with the token and saved through a Blob link.
 import { ApiError, request } from '../api.ts';
-import type { DayResponse, IncidentRequest, IncidentResponse, IncidentsResponse, PlanResponse, RoundView, TrendResponse } from '../contracts.ts';
+import type { DayResponse, IncidentRequest, IncidentResponse, IncidentsResponse, PatrolPlan, PlanResponse, PlanVersionsResponse, RoundView, TrendResponse } from '../contracts.ts';
 
 export interface DayFilter {
   date: string;
@@ -29,6 +29,9 @@ export function patrolApi(token: string) {
     day: (f: DayFilter) => get<DayResponse>(`/api/patrol/day?${dayQuery(f)}`),
     trend: (days: number, route?: string | null) => get<TrendResponse>(`/api/patrol/trend?days=${days}${route ? `&route=${encodeURIComponent(route)}` : ''}`),
     plan: () => get<PlanResponse>('/api/patrol/plan'),
+    planVersions: () => get<PlanVersionsResponse>('/api/patrol/plan/versions'),
+    /** A new version of the plan, in force from now on (rounds already started keep theirs). */
+    savePlan: (plan: PatrolPlan, key: string) => request<PlanResponse>('/api/patrol/plan', { method: 'PUT', token, body: JSON.stringify({ plan }), idempotencyKey: key }),
     saveReason: (round: string, checkpoint: string, reason: string, key: string) => post<{ round?: RoundView }>('/api/patrol/reasons', { round, checkpoint, reason }, key),
     reportIncident: (body: IncidentRequest, key: string) => post<IncidentResponse>('/api/patrol/incidents', body, key),
     incidents: (date: string) => get<IncidentsResponse>(`/api/patrol/incidents?date=${encodeURIComponent(date)}`),

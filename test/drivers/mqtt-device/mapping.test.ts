@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DeviceKind } from '../../../drivers/contract.js';
-import { compileMapping, filterCovers, mapMessage, renderCommand, topicMatches, transform, type Mapping, type Rule } from '../../../drivers/mqtt-device/mapping.js';
+import { compileMapping, filterCovers, mapMessage, renderCommand, transform, type Mapping, type Rule } from '../../../drivers/mqtt-device/mapping.js';
+import { topicMatches } from '../../../drivers/mqtt/topics.js';
 import { preset, type CardNumberForm, type PresetName } from '../../../drivers/mqtt-device/presets.js';
 import { packageRoot } from '../../../gateway/core/paths.js';
 
