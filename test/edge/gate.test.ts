@@ -1,16 +1,13 @@
 // The gate guard's screens in real Chromium (touch) against the real gateway: register a visitor with the
 // keypads and the plate keyboard, confirm, issue the pass and its slip, sign the visitor out, the vehicle
 // queue fed live over MQTT and the websocket, a watchlist stop, and the manual barrier open.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../gateway/core/paths.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
+import { expectTouchSized, launchChromium, login, screenshots, touchPage } from './browser.js';
 
-const artifacts = join(packageRoot, 'test', 'artifacts');
-const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `edge-gate-${name}.png`) });
+const shot = screenshots('gate-');
 
 // Valid mainland IDs (region, date of birth and check digit all right), made up for the test.
 const visitorId = '110105199003071239';
@@ -18,22 +15,6 @@ const watchedId = '310101198506152345';
 
 async function tapKeys(page: Page, prefix: string, keys: string): Promise<void> {
   for (const k of keys) await page.getByTestId(`${prefix}-key-${k}`).tap();
-}
-
-async function login(page: Page, person: string, pin: string): Promise<void> {
-  await page.getByTestId(`person-${person}`).tap();
-  for (const d of pin) await page.getByTestId(`pin-key-${d}`).tap();
-  await page.getByTestId('pin-ok').tap();
-}
-
-/** Every visible button is at least 48 x 48 CSS px: gloved fingers on a touchscreen. */
-async function expectTouchSized(page: Page): Promise<void> {
-  const small: string[] = [];
-  for (const b of await page.locator('button:visible').all()) {
-    const box = await b.boundingBox();
-    if (!box || box.width < 48 || box.height < 48) small.push(`${await b.innerText()} ${box ? `${box.width}x${box.height}` : 'no box'}`);
-  }
-  expect(small).toEqual([]);
 }
 
 async function apiToken(gw: RunningGateway, personId: string, pin: string): Promise<string> {
@@ -48,17 +29,9 @@ describe('edge UI: the gate guard', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(join(packageRoot, 'dist', 'edge', 'index.html'))) throw new Error('dist/edge is missing: run `npm run build:edge` first');
-    mkdirSync(artifacts, { recursive: true });
     gw = await startGateway();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    await page.goto(gw.httpUrl);
+    browser = await launchChromium();
+    page = await touchPage(browser, gw.httpUrl);
     await login(page, 'guard-li', '1111');
     await page.getByTestId('gate').waitFor({ timeout: 10_000 });
   });

@@ -2,15 +2,14 @@
 // supervisor's review (timeline with missed points, a stop's detail and its reason, the guard filter, the
 // CSV, the printed report on A4, the trend), both languages; a guard's incident at a checkpoint reaching
 // the control room's alarm list live.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../gateway/core/paths.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { artifacts, expectTouchSized, launchChromium, login, screenshots } from './browser.js';
 
-const artifacts = join(packageRoot, 'test', 'artifacts');
-const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `edge-patrol-${name}.png`) });
+const shot = screenshots('patrol-');
 const tz = 'Asia/Shanghai';
 const han = /[\u4e00-\u9fff]/;
 
@@ -42,21 +41,7 @@ interface Day {
 const localDate = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 const localHour = (ms: number) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', hourCycle: 'h23' }).format(ms));
 
-async function login(page: Page, person: string, pin: string): Promise<void> {
-  await page.getByTestId(`person-${person}`).tap();
-  for (const d of pin) await page.getByTestId(`pin-key-${d}`).tap();
-  await page.getByTestId('pin-ok').tap();
-}
 
-/** Every visible button is at least 48 x 48 CSS px: gloved fingers on a touchscreen. */
-async function expectTouchSized(page: Page): Promise<void> {
-  const small: string[] = [];
-  for (const b of await page.locator('button:visible').all()) {
-    const box = await b.boundingBox();
-    if (!box || box.width < 48 || box.height < 48) small.push(`${await b.innerText()} ${box ? `${box.width}x${box.height}` : 'no box'}`);
-  }
-  expect(small).toEqual([]);
-}
 
 describe('edge UI: patrol', () => {
   let gw: RunningGateway;
@@ -90,8 +75,6 @@ describe('edge UI: patrol', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(join(packageRoot, 'dist', 'edge', 'index.html'))) throw new Error('dist/edge is missing: run `npm run build:edge` first');
-    mkdirSync(artifacts, { recursive: true });
     gw = await startGateway();
     supToken = await token('sup-chen', '4444');
     guardToken = await token('guard-li', '1111');
@@ -112,11 +95,7 @@ describe('edge UI: patrol', () => {
     expect(hit.status).toBe(204);
     tapped = { round: candidate.r.id, checkpoint: 'west-wall' };
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await newPage();
     await login(page, 'sup-chen', '4444');
     await page.getByTestId('review').waitFor({ timeout: 10_000 });

@@ -1,36 +1,17 @@
 // The supervisor's patrol plan editor in real Chromium (touch) against the real gateway and its demo plan:
 // a plan whose rounds overlap is refused with the gateway's reason and changes nothing; fixed, with a new
 // checkpoint added to a route, it is saved as the next version. Both languages.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../gateway/core/paths.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { expectTouchSized, launchChromium, login, screenshots, touchPage } from './browser.js';
 
-const artifacts = join(packageRoot, 'test', 'artifacts');
-const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `edge-plan-${name}.png`), fullPage: false });
+const shot = screenshots('plan-');
 const han = /[\u4e00-\u9fff]/;
 
 interface Plan {
   version: number;
   plan: { checkpoints: { id: string; name: string; tag?: string }[]; routes: { id: string; stops: { checkpoint: string }[] }[]; schedules: { id: string; window_min: number }[] };
-}
-
-async function login(page: Page, person: string, pin: string): Promise<void> {
-  await page.getByTestId(`person-${person}`).tap();
-  for (const d of pin) await page.getByTestId(`pin-key-${d}`).tap();
-  await page.getByTestId('pin-ok').tap();
-}
-
-/** Every visible button is at least 48 x 48 CSS px: gloved fingers on a touchscreen. */
-async function expectTouchSized(page: Page): Promise<void> {
-  const small: string[] = [];
-  for (const b of await page.locator('button:visible').all()) {
-    const box = await b.boundingBox();
-    if (!box || box.width < 48 || box.height < 48) small.push(`${await b.innerText()} ${box ? `${box.width}x${box.height}` : 'no box'}`);
-  }
-  expect(small).toEqual([]);
 }
 
 describe('edge UI: patrol plan editor', () => {
@@ -46,19 +27,11 @@ describe('edge UI: patrol plan editor', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(join(packageRoot, 'dist', 'edge', 'index.html'))) throw new Error('dist/edge is missing: run `npm run build:edge` first');
-    mkdirSync(artifacts, { recursive: true });
     gw = await startGateway();
     const res = await fetch(`${gw.httpUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ personId: 'sup-chen', pin: '4444' }) });
     supToken = ((await res.json()) as { token: string }).token;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    await page.goto(gw.httpUrl);
+    browser = await launchChromium();
+    page = await touchPage(browser, gw.httpUrl);
     await login(page, 'sup-chen', '4444');
     await page.getByTestId('review-tabs').waitFor({ timeout: 10_000 });
   });

@@ -1,28 +1,10 @@
 // The edge UI shell in real Chromium against the real gateway: login, live strip, device lights, language.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../gateway/core/paths.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { expectTouchSized, launchChromium, screenshots, tapPin, touchPage } from './browser.js';
 
-const artifacts = join(packageRoot, 'test', 'artifacts');
-const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `edge-${name}.png`) });
-
-async function tapPin(page: Page, pin: string): Promise<void> {
-  for (const d of pin) await page.getByTestId(`pin-key-${d}`).tap();
-  await page.getByTestId('pin-ok').tap();
-}
-
-/** Every visible button is at least 48 x 48 CSS px: gloved fingers on a touchscreen. */
-async function expectTouchSized(page: Page): Promise<void> {
-  const buttons = await page.locator('button:visible').all();
-  expect(buttons.length).toBeGreaterThan(0);
-  for (const b of buttons) {
-    const box = await b.boundingBox();
-    expect({ button: await b.innerText(), ok: !!box && box.width >= 48 && box.height >= 48 }).toEqual({ button: await b.innerText(), ok: true });
-  }
-}
+const shot = screenshots('');
 
 async function liveEventIds(page: Page): Promise<string[]> {
   const ids: string[] = [];
@@ -37,17 +19,9 @@ describe('edge UI shell', () => {
 
   beforeAll(async () => {
     // The gateway decides at start whether it serves the UI, so the build must exist first.
-    if (!existsSync(join(packageRoot, 'dist', 'edge', 'index.html'))) throw new Error('dist/edge is missing: run `npm run build:edge` first');
-    mkdirSync(artifacts, { recursive: true });
     gw = await startGateway();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    await page.goto(gw.httpUrl);
+    browser = await launchChromium();
+    page = await touchPage(browser, gw.httpUrl);
   });
 
   afterEach(async ({ task }) => {
