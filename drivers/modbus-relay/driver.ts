@@ -6,6 +6,7 @@ import type { CommandResult, DeviceCommand, DeviceHealth, DeviceKind, Driver, Dr
 import type { Parity } from '../serial/link.js';
 import { joinBus, leaveBus, startBus, type BusMember, type ModbusBus, type TransactResult } from './bus.js';
 import { FunctionCode } from './frame.js';
+import { CommandQueue } from '../commands.js';
 
 const Address = (description: string) => Type.Integer({ minimum: 0, maximum: 65535, description: `${description} (0-65535, the 0-based address sent on the wire)` });
 
@@ -96,7 +97,7 @@ export class ModbusRelayBarrier implements Driver {
   private pollTimer: Timer | null = null;
   private polling = false;
   private commands = 0;
-  private commandTail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new CommandQueue((cmd) => this.execute(cmd));
   /** A coil a command could not switch off: every poll tries again, a held OPEN contact keeps the barrier up. */
   private stuckCoil: number | null = null;
   private inputs: { up: boolean | null; down: boolean | null; loop: boolean | null } = { up: null, down: null, loop: null };
@@ -144,7 +145,7 @@ export class ModbusRelayBarrier implements Driver {
     this.pauses.wakeAll();
     const stopping = (async () => {
       // A command in its pulse switches its coil off before the bus is let go.
-      await this.commandTail;
+      await this.queue.idle();
       if (this.stuckCoil !== null) await this.switchOff(this.stuckCoil);
       const bus = this.bus;
       const member = this.member;
@@ -165,10 +166,7 @@ export class ModbusRelayBarrier implements Driver {
   }
 
   command(cmd: DeviceCommand): Promise<CommandResult> {
-    // One command at a time per barrier: an open must finish its pulse before a close starts one.
-    const run = this.commandTail.then(() => this.execute(cmd));
-    this.commandTail = run.catch(() => undefined);
-    return run.catch((err: unknown) => ({ ok: false, detail: `internal error: ${(err as Error).message}` }));
+    return this.queue.run(cmd);
   }
 
   private async execute(cmd: DeviceCommand): Promise<CommandResult> {

@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import { SecretHash } from '../../gateway/core/secret.js';
 import type { BrokerMessage, CommandResult, DeviceCommand, DeviceHealth, DeviceKind, Driver, DriverContext, DriverDefinition } from '../contract.js';
 import { parseTasmotaMessage, tasmotaTopics, type TasmotaTopics } from './tasmota.js';
+import { CommandQueue } from '../commands.js';
 
 /** Tasmota's own default FullTopic: cmnd/<Topic>/…, stat/<Topic>/…, tele/<Topic>/…. */
 export const defaultFullTopic = '%prefix%/%topic%/';
@@ -65,7 +66,7 @@ export class MqttRelayBarrier implements Driver {
   private readonly waiters = new Set<Waiter>();
   private readonly pauses: Pauses;
   private readonly relays = new Map<number, boolean>();
-  private commandTail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new CommandQueue((cmd) => this.execute(cmd));
   private stopping: Promise<void> | null = null;
 
   constructor(
@@ -107,7 +108,7 @@ export class MqttRelayBarrier implements Driver {
     for (const w of [...this.waiters]) w.done('stopped');
     const stopping = (async () => {
       // A command in its pulse switches the relay off (without waiting for the ack) before we go.
-      await this.commandTail;
+      await this.queue.idle();
       const unsubscribes = this.unsubscribes;
       this.unsubscribes = [];
       await Promise.all(unsubscribes.map((u) => u().catch((err: unknown) => this.ctx.log.warn({ err }, 'unsubscribe failed'))));
@@ -125,10 +126,7 @@ export class MqttRelayBarrier implements Driver {
   }
 
   command(cmd: DeviceCommand): Promise<CommandResult> {
-    // One command at a time: an open finishes its pulse before a close starts one.
-    const run = this.commandTail.then(() => this.execute(cmd));
-    this.commandTail = run.catch(() => undefined);
-    return run.catch((err: unknown) => ({ ok: false, detail: `internal error: ${(err as Error).message}` }));
+    return this.queue.run(cmd);
   }
 
   private async execute(cmd: DeviceCommand): Promise<CommandResult> {
