@@ -21,7 +21,8 @@ export async function run(): Promise<Record<string, number>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'guardpost-bench-'));
   const httpPort = await freePort();
   const started = performance.now();
-  const proc = spawn(process.execPath, [join(packageRoot, 'dist/gateway/main.js'), 'start'], {
+  // As npm start and the systemd unit run it.
+  const proc = spawn(process.execPath, ['--max-semi-space-size=2', join(packageRoot, 'dist/gateway/main.js'), 'start'], {
     cwd: packageRoot,
     env: { ...process.env, GUARDPOST_CONFIG: '', GUARDPOST_DATA: dataDir, GUARDPOST_HTTP_PORT: String(httpPort), GUARDPOST_MQTT_PORT: String(await freePort()) },
     stdio: 'ignore',

@@ -52,7 +52,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const dataDir = opts.dataDir ?? tempDir();
   const httpPort = opts.httpPort ?? (await freePort());
   const mqttPort = opts.mqttPort ?? (await freePort());
-  const args = [gatewayMain, 'start'];
+  // As npm start and the systemd unit run it.
+  const args = ['--max-semi-space-size=2', gatewayMain, 'start'];
   if (opts.config) args.push('--config', opts.config);
   const proc = spawn(process.execPath, args, {
     cwd: packageRoot,
