@@ -37,6 +37,7 @@ const missedKind = 'patrol-missed';
 const checkEveryMs = 1000;
 // Windows that closed while the gateway was down this long ago are not alarmed on start any more.
 const catchUpMs = 10 * 60_000;
+const roundCacheDays = 4;
 
 export class Patrol {
   private plans: CompiledPlan[] = [];
@@ -340,6 +341,8 @@ export class Patrol {
     if (!rounds) {
       rounds = roundsForDay(this.plans, date, this.deps.config.site.timezone);
       this.roundCache.set(date, rounds);
+      // The live check needs only today and yesterday; a 60-day trend must not stay in memory.
+      if (this.roundCache.size > roundCacheDays) this.roundCache.delete(this.roundCache.keys().next().value!);
     }
     return rounds;
   }
