@@ -10,7 +10,7 @@ import { createBroker, type Broker, type DeviceCredentials } from './broker/brok
 import { EventBus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ErrorCode, GuardpostError } from './core/errors.js';
-import { deviceEventRecorder } from './devices/recorder.js';
+import { deviceIntake } from './devices/intake.js';
 import { RejectionLog } from './devices/rejections.js';
 import { buildApp, type App } from './http/app.js';
 import { Sessions } from './http/sessions.js';
@@ -112,9 +112,7 @@ export class Gateway {
 
     const bus = new EventBus(log.child({ component: 'bus' }));
     const rejections = new RejectionLog(bus, log.child({ component: 'input' }));
-    const recorder = deviceEventRecorder(bus, store);
-    recorder.start();
-    this.push('recorder', () => recorder.stop());
+    const intake = deviceIntake(bus, store);
 
     // Every device with a password logs in to the broker; drivers of other firmwares name their extra topics.
     const mqttDevices = new Map<string, DeviceCredentials>(
@@ -149,9 +147,8 @@ export class Gateway {
       log: log.child({ component: 'devices' }),
       clock,
       broker: broker.client,
-      emit: (event) => bus.emit('device.event', event),
-      // Every listener's writes join one transaction: one commit for the lot.
-      emitMany: (events) => store.transaction(() => events.forEach((event) => bus.emit('device.event', event))),
+      emit: intake.accept,
+      emitMany: intake.acceptMany,
       reject: (deviceId, reason, raw, topic) => rejections.report(deviceId, reason, raw, topic),
       onHealth: (status) => {
         log.info({ device: status.id, state: status.state, lastError: status.lastError }, 'device state');

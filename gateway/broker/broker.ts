@@ -52,7 +52,9 @@ export type RefusalReason =
   | 'retain-not-allowed'
   | 'oversize'
   | 'subscription-not-allowed'
-  | 'protocol-error';
+  | 'protocol-error'
+  /** The gateway could not take the message (it could not be recorded): no PUBACK, the device sends it again. */
+  | 'not-accepted';
 
 /** CONNACK return codes of MQTT 3.1.1 (aedes exports them only as an ambient const enum). */
 const connack = { identifierRejected: 2, serverUnavailable: 3, badUsernameOrPassword: 4, notAuthorized: 5 } as const;
@@ -270,12 +272,13 @@ export function createBroker(opts: BrokerOptions): Broker {
     try {
       await sub.handler(msg);
     } catch (err) {
-      // The message is still acknowledged: withholding the ack would make the device resend the
-      // same message forever and block everything it sends after it, which is worse at a gate.
+      // Not accepted (typically: it could not be recorded). No PUBACK then: the device keeps the
+      // message and sends it again after reconnecting, rather than being told it was stored.
       if (sub.lastFailure !== String(err)) {
         sub.lastFailure = String(err);
-        log.error({ err, filter: sub.filter, topic: msg.topic }, 'in-process MQTT subscriber failed');
+        log.error({ err, filter: sub.filter, topic: msg.topic }, 'in-process MQTT subscriber failed; the message is not acknowledged');
       }
+      throw err;
     }
   }
 
@@ -380,9 +383,10 @@ export function createBroker(opts: BrokerOptions): Broker {
     }
     route(state, packet).then(
       () => callback(null),
-      (err: unknown) => {
-        log.error({ err, topic: packet.topic }, 'storing a retained MQTT message failed');
-        callback(null);
+      () => {
+        const source = deviceId ?? unknownSource;
+        reject(source, 'not-accepted', bytes, packet.topic);
+        callback(new Refusal('not-accepted'));
       },
     );
   }
@@ -485,7 +489,8 @@ export function createBroker(opts: BrokerOptions): Broker {
   async function replayRetained(state: Running, sub: InProcessSubscription): Promise<void> {
     try {
       for await (const packet of state.retained.createRetainedStream(sub.filter)) {
-        await handOver(sub, { topic: packet.topic, payload: asBuffer(packet.payload), retained: true });
+        // One retained message the handler could not take must not cost it the others.
+        await handOver(sub, { topic: packet.topic, payload: asBuffer(packet.payload), retained: true }).catch(() => undefined);
       }
     } catch (err) {
       log.error({ err, filter: sub.filter }, 'reading retained MQTT messages failed');

@@ -14,7 +14,7 @@ import { parseConfig } from '../../config/load.js';
 import { Alarms } from '../../gateway/alarms.js';
 import { EventBus } from '../../gateway/core/bus.js';
 import { defaultConfigPath } from '../../gateway/core/paths.js';
-import { deviceEventRecorder } from '../../gateway/devices/recorder.js';
+import { deviceIntake } from '../../gateway/devices/intake.js';
 import { Patrol } from '../../gateway/patrol/service.js';
 import { openStore } from '../../gateway/store/db.js';
 import { percentile, round2 } from './stats.js';
@@ -49,11 +49,10 @@ export async function run(): Promise<Record<string, number>> {
   wand.docked = false;
   await wand.open();
 
-  // The gateway's own storing: the recorder and the patrol service on a bus, over a real store.
+  // The gateway's own storing: the intake and the patrol service on a bus, over a real store.
   const store = openStore({ dataDir: join(dir, 'data'), now: Date.now });
   const bus = new EventBus(pino({ level: 'silent' }));
-  const recorder = deviceEventRecorder(bus, store);
-  recorder.start();
+  const intake = deviceIntake(bus, store);
   const config = parseConfig(readFileSync(defaultConfigPath, 'utf8'), 'default.yaml', {});
   const patrol = new Patrol({ config, store, bus, clock: systemClock, log: pino({ level: 'silent' }), alarms: new Alarms(store, bus, systemClock) });
   patrol.seedPlan({
@@ -72,7 +71,6 @@ export async function run(): Promise<Record<string, number>> {
   let undocked = 0;
   let finished = 0;
   const onEvent = (e: DeviceEvent): void => {
-    if (storing) bus.emit('device.event', e);
     if (e.type === 'checkpoint') {
       if (++checkpoints === records) doneAt = performance.now();
     } else if (e.type === 'state' && e.state['docked'] === true && !('downloaded' in e.state)) {
@@ -86,8 +84,14 @@ export async function run(): Promise<Record<string, number>> {
   const ctx: DriverContext = {
     deviceId: 'bench-cradle',
     log: pino({ level: 'silent' }),
-    emit: onEvent,
-    emitMany: (batch) => store.transaction(() => batch.forEach(onEvent)),
+    emit: (e) => {
+      if (storing) intake.accept(e);
+      onEvent(e);
+    },
+    emitMany: (batch) => {
+      if (storing) intake.acceptMany(batch);
+      batch.forEach(onEvent);
+    },
     report: () => undefined,
     reject: () => undefined,
     broker: {} as BrokerClient,
@@ -120,7 +124,6 @@ export async function run(): Promise<Record<string, number>> {
     return { wand_download_ms_10k: round2(percentile(samples, 50)), wand_download_10k_ms: round2(stored) };
   } finally {
     patrol.stop();
-    recorder.stop();
     store.close();
     await cradle.stop();
     await wand.close();

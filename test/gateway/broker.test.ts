@@ -435,16 +435,23 @@ describe('the in-process client', () => {
     expect(order).toEqual(['handler started', 'device got publish', 'handler finished', 'device got puback']);
   });
 
-  it('survives handlers that throw or reject, logs them and keeps acknowledging', async () => {
+  it('does not acknowledge what a handler could not take: the device keeps it and is acked once it goes through', async () => {
+    let storeFull = true;
     await broker.client.subscribe('gp/dev/+/event/#', () => {
-      throw new Error('driver bug');
+      if (storeFull) throw new Error('disk full');
     });
-    await broker.client.subscribe('gp/dev/+/event/#', () => Promise.reject(new Error('store full')));
-    const readerClient = await connectDevice(reader);
-    await within(readerClient.publishAsync(`gp/dev/${reader.id}/event/credential`, '1', { qos: 1 }), 'PUBACK');
-    await within(readerClient.publishAsync(`gp/dev/${reader.id}/event/credential`, '2', { qos: 1 }), 'PUBACK');
-    const failures = logLines.items.filter((l) => l.msg === 'in-process MQTT subscriber failed');
-    expect(failures.map((l) => (l.err as { message: string }).message).sort()).toEqual(['driver bug', 'store full']);
+    const first = await connectDevice(reader);
+    const closed = new Promise<void>((r) => first.once('close', () => r()));
+    const acked = first.publishAsync(`gp/dev/${reader.id}/event/credential`, '1', { qos: 1 }).then(() => 'acked', () => 'failed');
+    await within(closed, 'the broker to close the connection instead of acknowledging');
+    first.end(true);
+    expect(await Promise.race([acked, new Promise((r) => setTimeout(() => r('no PUBACK'), 200))])).not.toBe('acked');
+    expect(rejected.items).toContainEqual({ source: reader.id, reason: 'not-accepted', topic: `gp/dev/${reader.id}/event/credential`, bytes: 1 });
+    expect(logLines.items.some((l) => l.msg === 'in-process MQTT subscriber failed; the message is not acknowledged')).toBe(true);
+    // The store has room again: the device's resend goes through and is acknowledged.
+    storeFull = false;
+    const again = await connectDevice(reader);
+    await within(again.publishAsync(`gp/dev/${reader.id}/event/credential`, '1', { qos: 1 }), 'PUBACK');
   });
 
   it('delivers retained messages first, stops after unsubscribing, and publishes to devices', async () => {

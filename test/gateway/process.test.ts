@@ -166,6 +166,28 @@ describe('gateway process', () => {
     expect(lost).toEqual([]);
   });
 
+  it('never acknowledges an event it could not record: the device keeps it and sends it again', async () => {
+    const dir = tempDir();
+    const gw = await start({ config: quietDemoConfig(dir) });
+    // Another connection makes every insert fail, as a full disk would.
+    const db = new Database(join(gw.dataDir, 'guardpost.db'));
+    db.exec("CREATE TRIGGER disk_full BEFORE INSERT ON device_events BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const reader = await connectDevice(gw.mqttPort, 'reader-north-in', demoPasswords.reader);
+    const closed = new Promise<void>((r) => reader.once('close', () => r()));
+    let acked = false;
+    reader.publishAsync('gp/dev/reader-north-in/event/credential', JSON.stringify({ value: '3005127841' }), { qos: 1 }).then(() => (acked = true), () => undefined);
+    await closed;
+    reader.end(true);
+    expect(acked).toBe(false);
+    db.exec('DROP TRIGGER disk_full');
+    const again = await connectDevice(gw.mqttPort, 'reader-north-in', demoPasswords.reader);
+    await again.publishAsync('gp/dev/reader-north-in/event/credential', JSON.stringify({ value: '3005127841' }), { qos: 1 });
+    await again.endAsync();
+    expect(db.prepare('SELECT count(*) AS n FROM device_events').get()).toEqual({ n: 1 });
+    db.close();
+    expect(gw.output()).toContain('the message is not acknowledged');
+  });
+
   it('refuses a second gateway on the same data directory', async () => {
     const dir = tempDir();
     const config = quietDemoConfig(dir);
