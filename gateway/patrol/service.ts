@@ -9,7 +9,7 @@ import { ErrorCode, GuardpostError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { maskTail } from '../core/mask.js';
 import { localDate, localParts, zonedInstant } from '../core/time.js';
-import type { DayResponse, PatrolPlan, RoundView, TrendResponse } from '../http/patrol-contracts.js';
+import type { DayResponse, PatrolPlan, RoundView, StopView, TrendResponse } from '../http/patrol-contracts.js';
 import type { Store } from '../store/db.js';
 import type { HitRow } from '../store/patrol.js';
 import { normaliseCard } from '../gate/credentials.js';
@@ -284,10 +284,15 @@ export class Patrol {
       return `${date === localDate(at, tz) ? '' : `${localDate(at, tz)} `}${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}:${String(p.second).padStart(2, '0')}`;
     };
     const cell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-    const lines = ['date,round start,route,round status,checkpoint,key area,expected,status,hit at,source,guard,reason'];
+    // The office reads this in Chinese: headers and values as the screens say them.
+    const lines = ['日期,轮次开始,路线,轮次状态,巡更点,重点部位,应到时间,结果,打卡时间,来源,保安,原因'];
     for (const r of this.day(date, filter).rounds) {
       for (const s of r.stops) {
-        lines.push([date, time(r.start), r.routeName, r.status, s.name, s.keyArea ? 'yes' : 'no', time(s.expectedAt), s.status, time(s.hitAt), s.hitSource ?? '', s.guard ?? '', s.reason ?? ''].map(cell).join(','));
+        lines.push(
+          [date, time(r.start), r.routeName, roundWords[r.status], s.name, s.keyArea ? '是' : '否', time(s.expectedAt), stopWords[s.status], time(s.hitAt), s.hitSource ? (sourceWords[s.hitSource] ?? s.hitSource) : '', s.guard ?? '', s.reason ?? '']
+            .map(cell)
+            .join(','),
+        );
       }
     }
     // The byte-order mark makes Excel, which supervisors open this in, read the Chinese as UTF-8.
@@ -391,6 +396,10 @@ export class Patrol {
     return [from, zonedInstant(next[0], next[1], next[2], '00:00', tz)];
   }
 }
+
+const stopWords: Record<StopView['status'], string> = { 'on-time': '准时', early: '早到', late: '迟到', missed: '漏巡', 'out-of-order': '顺序错', 'not-before': '过早', pending: '待巡' };
+const roundWords: Record<RoundView['status'], string> = { complete: '完成', incomplete: '未完成', missed: '漏巡', 'in-progress': '进行中', upcoming: '未开始' };
+const sourceWords: Record<string, string> = { reader: '巡更点读卡器', wand: '巡更棒', event: '门禁/车牌', manual: '手工补录' };
 
 const incidentTypes: Record<string, string> = { damage: '设施损坏', intruder: '可疑人员', 'fire-risk': '火灾隐患', 'water-leak': '漏水', lighting: '照明故障', other: '其他' };
 

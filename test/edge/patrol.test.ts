@@ -216,9 +216,9 @@ describe('edge UI: patrol', () => {
     // The BOM that makes Excel read UTF-8 survives the Blob.
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.toString('utf8').slice(1).trim().split(/\r?\n/);
-    expect(lines[0]).toMatch(/^date,round start,route,/);
+    expect(lines[0]).toMatch(/^日期,轮次开始,路线,/);
     expect(lines.length).toBeGreaterThan(10);
-    expect(lines.some((l) => l.includes('地下车库') && l.includes('missed'))).toBe(true);
+    expect(lines.some((l) => l.includes('地下车库') && l.includes('漏巡'))).toBe(true);
     expect(lines.some((l) => l.includes('恶劣天气：暴雨，地下车库积水'))).toBe(true);
     expect(await page.getByTestId('export-done').innerText()).toContain(`patrol-${date}.csv`);
   });

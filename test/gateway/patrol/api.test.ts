@@ -106,7 +106,7 @@ describe('patrol API', () => {
     const csv = await app.inject({ method: 'GET', url: '/api/patrol/day.csv?date=2026-11-23', headers: { authorization: `Bearer ${tokens['sup-chen']}` } });
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(csv.headers['content-disposition']).toBe('attachment; filename="patrol-2026-11-23.csv"');
-    expect(csv.body).toContain('夜间巡逻,incomplete,西侧围墙,no,22:15:00,missed,,,,西墙路灯坏，改日补巡');
+    expect(csv.body).toContain('夜间巡逻,未完成,西侧围墙,否,22:15:00,漏巡,,,,西墙路灯坏，改日补巡');
     expect((await api('GET', '/api/patrol/day?date=23-11-2026', 'sup-chen')).status).toBe(400);
     expect((await api('GET', '/api/patrol/trend?days=61', 'sup-chen')).status).toBe(400);
     const trend = (await api('GET', '/api/patrol/trend?days=2', 'sup-chen')).json();

@@ -205,11 +205,11 @@ describe('patrol evaluation', () => {
     const r = round();
     patrol.setReason(r.id, 'b', '泵房门锁坏，无法进入', { id: 'sup-chen', role: 'supervisor' });
     const csv = patrol.csv('2026-11-23');
-    expect(csv.startsWith('\uFEFFdate,round start,route,round status,checkpoint')).toBe(true);
+    expect(csv.startsWith('\uFEFF日期,轮次开始,路线,轮次状态,巡更点')).toBe(true);
     const lines = csv.trim().split('\r\n');
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toBe('2026-11-23,22:00:00,夜巡,incomplete,车库A,yes,22:05:00,on-time,22:05:00,reader,,');
-    expect(lines[2]).toBe('2026-11-23,22:00:00,夜巡,incomplete,泵房B,no,22:10:00,missed,,,,泵房门锁坏，无法进入');
+    expect(lines[1]).toBe('2026-11-23,22:00:00,夜巡,未完成,车库A,是,22:05:00,准时,22:05:00,巡更点读卡器,,');
+    expect(lines[2]).toBe('2026-11-23,22:00:00,夜巡,未完成,泵房B,否,22:10:00,漏巡,,,,泵房门锁坏，无法进入');
     expect(patrol.trend(3).days.at(-1)).toMatchObject({ date: '2026-11-23', rounds: 1, completionRate: 0, missed: 2 });
   });
 });
