@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { RunningGateway } from '../helpers/gateway.js';
 import { expect } from 'vitest';
 import { packageRoot } from '../../gateway/core/paths.js';
 
@@ -54,4 +55,22 @@ export async function expectTouchSized(page: Page): Promise<void> {
     if (!box || box.width < 48 || box.height < 48) small.push(`${await b.innerText()} ${box ? `${box.width}x${box.height}` : 'no box'}`);
   }
   expect(small).toEqual([]);
+}
+
+/** After a failed test: a UI failure is often the gateway's, so keep what both sides showed and said. */
+export async function keepFailureEvidence(
+  task: { name: string; result?: { state?: string } },
+  page: Page | undefined,
+  gw: RunningGateway | undefined,
+  shot: (page: Page, name: string) => Promise<unknown>,
+): Promise<void> {
+  if (task.result?.state !== 'fail') return;
+  if (page) await shot(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
+  if (gw) console.error(`gateway output (tail):\n${gw.output().slice(-4000)}`);
+}
+
+/** Each cleanup on its own, so a failing browser close still stops the gateway. */
+export async function closeAll(browser: Browser | undefined, gw: RunningGateway | undefined): Promise<void> {
+  await browser?.close().catch(() => undefined);
+  await gw?.stop();
 }

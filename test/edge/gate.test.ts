@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { connectDevice } from '../helpers/mqtt.js';
-import { expectTouchSized, launchChromium, login, screenshots, touchPage } from './browser.js';
+import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, login, screenshots, touchPage } from './browser.js';
 
 const shot = screenshots('gate-');
 
@@ -36,16 +36,9 @@ describe('edge UI: the gate guard', () => {
     await page.getByTestId('gate').waitFor({ timeout: 10_000 });
   });
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    if (page) await shot(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
-    if (gw) console.error(`gateway output (tail):\n${gw.output().slice(-4000)}`);
-  });
+  afterEach(({ task }) => keepFailureEvidence(task, page, gw, shot));
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await gw?.stop();
-  });
+  afterAll(() => closeAll(browser, gw));
 
   it('shows the gate tabs, the manual open per entry point and big targets', async () => {
     for (const tab of ['vehicles', 'visitors', 'passes', 'alarms', 'shift']) expect(await page.getByTestId(`gate-tab-${tab}`).isVisible()).toBe(true);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { artifacts, expectTouchSized, launchChromium, login, screenshots } from './browser.js';
+import { artifacts, closeAll, expectTouchSized, keepFailureEvidence, launchChromium, login, screenshots } from './browser.js';
 
 const shot = screenshots('patrol-');
 const tz = 'Asia/Shanghai';
@@ -104,16 +104,11 @@ describe('edge UI: patrol', () => {
     await page.getByTestId('timeline').waitFor();
   });
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    if (page) await shot(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
-    if (gw) console.error(`gateway output (tail):\n${gw.output().slice(-4000)}`);
-  });
+  afterEach(({ task }) => keepFailureEvidence(task, page, gw, shot));
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await gw?.stop();
+    await closeAll(browser, gw);
   });
 
   it('shows the day: summary, routes as chips, a timeline with the missed points in red and in words', async () => {

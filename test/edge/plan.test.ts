@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { expectTouchSized, launchChromium, login, screenshots, touchPage } from './browser.js';
+import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, login, screenshots, touchPage } from './browser.js';
 
 const shot = screenshots('plan-');
 const han = /[\u4e00-\u9fff]/;
@@ -36,16 +36,9 @@ describe('edge UI: patrol plan editor', () => {
     await page.getByTestId('review-tabs').waitFor({ timeout: 10_000 });
   });
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    if (page) await shot(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
-    if (gw) console.error(`gateway output (tail):\n${gw.output().slice(-4000)}`);
-  });
+  afterEach(({ task }) => keepFailureEvidence(task, page, gw, shot));
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await gw?.stop();
-  });
+  afterAll(() => closeAll(browser, gw));
 
   it('refuses overlapping rounds with the reason, then saves a fixed plan with a new checkpoint as the next version', async () => {
     const before = await currentPlan();

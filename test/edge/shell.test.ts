@@ -2,7 +2,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { expectTouchSized, launchChromium, screenshots, tapPin, touchPage } from './browser.js';
+import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, screenshots, tapPin, touchPage } from './browser.js';
 
 const shot = screenshots('');
 
@@ -18,24 +18,14 @@ describe('edge UI shell', () => {
   let page: Page;
 
   beforeAll(async () => {
-    // The gateway decides at start whether it serves the UI, so the build must exist first.
     gw = await startGateway();
     browser = await launchChromium();
     page = await touchPage(browser, gw.httpUrl);
   });
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    // A UI failure is often the gateway's: keep what both sides showed and said.
-    if (page) await shot(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
-    if (gw) console.error(`gateway output (tail):\n${gw.output().slice(-4000)}`);
-  });
+  afterEach(({ task }) => keepFailureEvidence(task, page, gw, shot));
 
-  afterAll(async () => {
-    // Each cleanup on its own, so a failing browser close still stops the gateway.
-    await browser?.close().catch(() => undefined);
-    await gw?.stop();
-  });
+  afterAll(() => closeAll(browser, gw));
 
   it('lists people as tiles and shows a clear error for a wrong PIN', async () => {
     await page.getByTestId('person-guard-li').waitFor();
