@@ -1,16 +1,12 @@
 // The patrol-wand driver over a real socat pty pair with the real serialport binding, against a wand written from the README; polls and clock on a ManualClock.
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrokerClient, DeviceEvent, DeviceHealth, DriverContext } from '../../../drivers/contract.js';
 import { patrolWandDriver, recordRejectReasons, type PatrolWandConfig } from '../../../drivers/patrol-wand/driver.js';
 import { ManualClock } from '../../../gateway/core/clock.js';
 import { silentLogger } from '../../../gateway/core/log.js';
 import { waitFor } from '../../helpers/wait.js';
-import { startPtyPair, stopPtyPair } from '../serial/socat.js';
+import { usePtyRig } from '../serial/socat.js';
 import { SimulatedWand, type WandOptions } from './wand.js';
 
 /** 2026-01-01 08:00:00 in Shanghai: a whole second, so $TIME goes out without waiting for one. */
@@ -21,38 +17,12 @@ const day = 86_400_000;
 type Checkpoint = Extract<DeviceEvent, { type: 'checkpoint' }>;
 type StateEvent = Extract<DeviceEvent, { type: 'state' }>;
 
-let dir: string;
-let hostPath: string;
-let wandPath: string;
-const socats = new Set<ChildProcess>();
-const wands = new Set<SimulatedWand>();
-const stops: Array<() => Promise<void>> = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gp-wand-'));
-  hostPath = join(dir, 'cradle');
-  wandPath = join(dir, 'wand');
-});
-
-afterEach(async () => {
-  await Promise.all(stops.splice(0).map((s) => s()));
-  await Promise.all([...wands].map((w) => w.close()));
-  wands.clear();
-  await Promise.all([...socats].map((p) => stopPtyPair(p)));
-  socats.clear();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function plugIn(): Promise<ChildProcess> {
-  const proc = await startPtyPair(hostPath, wandPath);
-  socats.add(proc);
-  return proc;
-}
+const rig = usePtyRig('gp-wand-', 'cradle', 'wand');
 
 async function openWand(clock: ManualClock, opts: Partial<WandOptions> = {}): Promise<SimulatedWand> {
-  const wand = new SimulatedWand(wandPath, { now: () => clock.now(), clockErrorMs: -7 * minute, ...opts });
+  const wand = new SimulatedWand(rig.peer, { now: () => clock.now(), clockErrorMs: -7 * minute, ...opts });
   await wand.open();
-  wands.add(wand);
+  rig.afterwards(() => wand.close());
   return wand;
 }
 
@@ -72,8 +42,8 @@ function startDriver(clock: ManualClock, config: Partial<PatrolWandConfig> = {})
     clock,
     signal: abort.signal,
   };
-  const driver = patrolWandDriver.create({ kind: 'checkpoint', port: hostPath, ...config }, ctx);
-  stops.push(async () => {
+  const driver = patrolWandDriver.create({ kind: 'checkpoint', port: rig.host, ...config }, ctx);
+  rig.afterwards(async () => {
     abort.abort();
     await driver.stop();
   });
@@ -102,7 +72,7 @@ const identity = (c: Checkpoint) => ({ tag: c.tag, id: c.wand?.id, seq: c.wand?.
 
 describe('patrol-wand driver over a socat pty pair', () => {
   it('downloads a docked wand: checkpoint events in seq order, times corrected for a clock 7 minutes slow, then sets the clock', async () => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.touch('04A1B2C3', T0 - 30 * minute);
@@ -136,7 +106,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   });
 
   it('reports a removed wand, and at its next docking emits the same records again with the same identity', async () => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.touch('04A1B2C3', T0 - 30 * minute);
@@ -164,7 +134,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   });
 
   it.each(['checksum', 'truncate', 'drop', 'noise'] as const)('asks again from a record whose line was damaged (%s), and delivers everything in order', async (how) => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.fill(6, T0 - 10 * minute, minute);
@@ -179,7 +149,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   });
 
   it('rejects a record damaged every time, goes on after it, and clears only below it', async () => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.fill(4, T0 - 10 * minute, minute);
@@ -195,7 +165,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   });
 
   it('rejects impossible times, counted under fixed reasons, and passes the good records on', async () => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.touch('GOOD-1', T0 - 60 * minute);
@@ -215,7 +185,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   });
 
   it('downloads 10,000 records in seq order', async () => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.fill(10_000, T0 - minute, 60_000 / 50);
@@ -231,7 +201,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   }, 60_000);
 
   it('rejects the records of a wand whose clock is unreadable, then repairs its clock', async () => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.touch('04A1B2C3', T0 - 30 * minute);
@@ -247,7 +217,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   });
 
   it('shows a wand that cannot read its memory in the device health, and downloads once it can', async () => {
-    await plugIn();
+    await rig.plugIn();
     const clock = new ManualClock(T0);
     const wand = await openWand(clock);
     wand.touch('04A1B2C3', T0 - 30 * minute);
@@ -267,7 +237,7 @@ describe('patrol-wand driver over a socat pty pair', () => {
   });
 
   it('goes offline with the cradle unplugged, counts the wand as removed, and downloads it again after the replug', async () => {
-    const first = await plugIn();
+    const first = await rig.plugIn();
     const clock = new ManualClock(T0);
     let wand = await openWand(clock);
     wand.touch('04A1B2C3', T0 - 30 * minute);
@@ -276,14 +246,12 @@ describe('patrol-wand driver over a socat pty pair', () => {
     await waitFor('the first download', () => h.downloads().length === 1, 10_000);
 
     await wand.close();
-    wands.clear();
-    socats.delete(first);
-    await stopPtyPair(first);
+    await rig.unplug(first);
     // The binding usually sees the pty hang up at once; when it does not, the next poll's write does.
     await pumpUntil(clock, 'offline', () => h.driver.health().state === 'offline');
     expect(h.states().at(-1)).toEqual({ docked: false, wand: 'W0042', records: 1 });
 
-    await plugIn();
+    await rig.plugIn();
     wand = await openWand(clock);
     wand.touch('04A1B2C3', T0 - 30 * minute);
     await pumpUntil(clock, 'the download after the replug', () => h.downloads().length === 2);

@@ -1,5 +1,9 @@
 // Test helper: real pseudo-terminal pairs made by socat, standing in for a USB-RS485 adapter and its device.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 
 /**
  * Starts `socat pty,link=a pty,link=b` and resolves once both links exist and data flows.
@@ -40,4 +44,54 @@ export async function stopPtyPair(proc: ChildProcess): Promise<void> {
   const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
   await exited;
   clearTimeout(timer);
+}
+
+export interface PtyRig {
+  /** The gateway's end (the driver opens it) and the device's end, fresh for each test. */
+  readonly host: string;
+  readonly peer: string;
+  /** Starts socat: the adapter is plugged in. */
+  plugIn(): Promise<ChildProcess>;
+  /** Stops that socat: the adapter is pulled out. */
+  unplug(proc: ChildProcess): Promise<void>;
+  /** Cleanup after the test, last registered first (a driver stops before the device it talks to). */
+  afterwards(fn: () => Promise<unknown> | unknown): void;
+}
+
+/**
+ * The per-test pty pair of a serial driver suite: a temp dir, the two link paths, and the cleanup of
+ * whatever the test started, even when it fails half-way.
+ */
+export function usePtyRig(prefix: string, hostName: string, peerName: string): PtyRig {
+  let dir = '';
+  const socats = new Set<ChildProcess>();
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const rig = {
+    host: '',
+    peer: '',
+    async plugIn() {
+      const proc = await startPtyPair(rig.host, rig.peer);
+      socats.add(proc);
+      return proc;
+    },
+    async unplug(proc: ChildProcess) {
+      socats.delete(proc);
+      await stopPtyPair(proc);
+    },
+    afterwards(fn: () => Promise<unknown> | unknown) {
+      cleanups.push(fn);
+    },
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    rig.host = join(dir, hostName);
+    rig.peer = join(dir, peerName);
+  });
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
+    await Promise.all([...socats].map((p) => stopPtyPair(p)));
+    socats.clear();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return rig;
 }

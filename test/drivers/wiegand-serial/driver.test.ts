@@ -1,15 +1,11 @@
 // The wiegand-serial driver over a real socat pty pair with the real serialport binding: reads, debounce, noise, unplug and replug.
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrokerClient, DeviceEvent, DeviceHealth, DriverContext } from '../../../drivers/contract.js';
 import { wiegandSerialDriver, type WiegandSerialConfig } from '../../../drivers/wiegand-serial/driver.js';
 import { systemClock, type Clock } from '../../../gateway/core/clock.js';
 import { silentLogger } from '../../../gateway/core/log.js';
 import { waitFor } from '../../helpers/wait.js';
-import { startPtyPair, stopPtyPair } from '../serial/socat.js';
+import { usePtyRig } from '../serial/socat.js';
 import { boxStyles, ConverterBox, flipBit, wiegandFrame } from './box.js';
 
 /** The system clock with a hand that tests may push forward, so a debounce window passes without waiting. */
@@ -21,43 +17,12 @@ function skippableClock(): { clock: Clock; skip(ms: number): void } {
   };
 }
 
-let dir: string;
-let devPath: string;
-let boxPath: string;
-const socats = new Set<ChildProcess>();
-const boxes = new Set<ConverterBox>();
-const stops: Array<() => Promise<void>> = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gp-wiegand-'));
-  devPath = join(dir, 'ttyWG');
-  boxPath = join(dir, 'box');
-});
-
-afterEach(async () => {
-  await Promise.all(stops.splice(0).map((s) => s()));
-  await Promise.all([...boxes].map((b) => b.close()));
-  boxes.clear();
-  await Promise.all([...socats].map((p) => stopPtyPair(p)));
-  socats.clear();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function plugIn(): Promise<ChildProcess> {
-  const proc = await startPtyPair(devPath, boxPath);
-  socats.add(proc);
-  return proc;
-}
-
-async function unplug(proc: ChildProcess): Promise<void> {
-  socats.delete(proc);
-  await stopPtyPair(proc);
-}
+const rig = usePtyRig('gp-wiegand-', 'ttyWG', 'box');
 
 async function openBox(): Promise<ConverterBox> {
-  const box = new ConverterBox(boxPath);
+  const box = new ConverterBox(rig.peer);
   await box.open();
-  boxes.add(box);
+  rig.afterwards(() => box.close());
   return box;
 }
 
@@ -77,9 +42,9 @@ function startDriver(config: Partial<WiegandSerialConfig>, clock: Clock = system
     clock,
     signal: abort.signal,
   };
-  const full: WiegandSerialConfig = { kind: 'reader', port: devPath, preset: 'wiegand-hex', output: 'facility-card', ...config };
+  const full: WiegandSerialConfig = { kind: 'reader', port: rig.host, preset: 'wiegand-hex', output: 'facility-card', ...config };
   const driver = wiegandSerialDriver.create(full, ctx);
-  stops.push(async () => {
+  rig.afterwards(async () => {
     abort.abort();
     await driver.stop();
   });
@@ -91,7 +56,7 @@ const card34 = wiegandFrame('34bit', 0x0a1b, 0x2c3d);
 
 describe('wiegand-serial driver over a socat pty pair', () => {
   it('turns box lines into credential events, online as soon as the port opens', async () => {
-    await plugIn();
+    await rig.plugIn();
     const { driver, events, rejects } = startDriver({ preset: 'wiegand-hex', output: 'facility-card' });
     await driver.start();
     expect(driver.health().state).toBe('online');
@@ -110,7 +75,7 @@ describe('wiegand-serial driver over a socat pty pair', () => {
   });
 
   it('reads raw bit strings with parity checked, in the 10-digit UID form', async () => {
-    await plugIn();
+    await rig.plugIn();
     const { driver, events, rejects } = startDriver({ preset: 'bits', output: 'uid32-decimal' });
     await driver.start();
     const box = await openBox();
@@ -124,7 +89,7 @@ describe('wiegand-serial driver over a socat pty pair', () => {
   });
 
   it('passes a card held on the reader once, and again after the window or after another card', async () => {
-    await plugIn();
+    await rig.plugIn();
     const { clock, skip } = skippableClock();
     const { driver, events } = startDriver({ preset: 'hex', output: 'uid32-decimal', debounce_ms: 1500 }, clock);
     await driver.start();
@@ -149,7 +114,7 @@ describe('wiegand-serial driver over a socat pty pair', () => {
   });
 
   it('counts noise, banners and over-long lines per device without inventing reads', async () => {
-    await plugIn();
+    await rig.plugIn();
     const { driver, events, rejects } = startDriver({ preset: 'wiegand-hex', output: 'card' });
     await driver.start();
     const box = await openBox();
@@ -165,7 +130,7 @@ describe('wiegand-serial driver over a socat pty pair', () => {
   });
 
   it('goes offline when the adapter is pulled and is back online within 5 s of the replug', async () => {
-    const first = await plugIn();
+    const first = await rig.plugIn();
     const { driver, events, reports } = startDriver({ preset: 'wiegand-hex', output: 'card' });
     await driver.start();
     let box = await openBox();
@@ -173,12 +138,11 @@ describe('wiegand-serial driver over a socat pty pair', () => {
     await waitFor('the first read', () => events.length >= 1, 5000);
 
     await box.close();
-    boxes.clear();
-    await unplug(first);
+    await rig.unplug(first);
     await waitFor('offline', () => driver.health().state === 'offline', 5000);
     expect(driver.health().lastError).toBeTruthy();
 
-    await plugIn();
+    await rig.plugIn();
     await waitFor('online again', () => driver.health().state === 'online', 5000);
     // While offline the link may report again with a new reason ("port closed", then "no such file").
     const states = reports.map((r) => r.state).filter((s, i, all) => s !== undefined && s !== all.slice(0, i).filter(Boolean).at(-1));
