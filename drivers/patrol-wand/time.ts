@@ -1,4 +1,5 @@
 // Wand calendar time: YYYYMMDDhhmmss text checked as a real date, and conversion between a zone's local time and UTC.
+import { isTimeZone, zoneOffsetMs } from '../../gateway/core/time.js';
 
 /**
  * A wand time as "naive" milliseconds: the calendar reading taken as if it were UTC. Two readings of
@@ -32,44 +33,7 @@ export function formatWandTime(naive: NaiveMs): string {
   return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** Whether the runtime knows this IANA zone (Node ships full ICU). */
-export function isTimeZone(zone: string): boolean {
-  try {
-    formatter(zone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The zone's UTC offset at this instant, in ms (Asia/Shanghai: +8 h). Throws RangeError for an unknown zone. */
-export function zoneOffsetMs(utc: number, zone: string): number {
-  const whole = Math.floor(utc / 1000) * 1000;
-  const parts: Record<string, number> = {};
-  for (const part of formatter(zone).formatToParts(whole)) if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  const local = Date.UTC(parts['year'] ?? 0, (parts['month'] ?? 1) - 1, parts['day'] ?? 1, parts['hour'] ?? 0, parts['minute'] ?? 0, parts['second'] ?? 0);
-  return local - whole;
-}
+export { isTimeZone, zoneOffsetMs };
 
 /** The local calendar reading in `zone` at a UTC instant, as naive ms. */
 export function utcToLocal(utc: number, zone: string): NaiveMs {

@@ -63,13 +63,14 @@ export function zonedInstant(year: number, month: number, day: number, hhmm: str
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   const guess = Date.UTC(year, month - 1, day, h, m);
   // The zone's offset at the guess, applied once and checked again across a DST change.
-  let at = guess - offsetAt(guess, timeZone);
-  const second = guess - offsetAt(at, timeZone);
+  let at = guess - zoneOffsetMs(guess, timeZone);
+  const second = guess - zoneOffsetMs(at, timeZone);
   if (second !== at) at = second;
   return at;
 }
 
-function offsetAt(at: number, timeZone: string): number {
+/** The zone's UTC offset at this instant, in ms (Asia/Shanghai: +8 h). Throws RangeError for an unknown zone. */
+export function zoneOffsetMs(at: number, timeZone: string): number {
   const p = localParts(at, timeZone);
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(at / 1000) * 1000;
 }
