@@ -23,7 +23,7 @@ export default tseslint.config(
     files: ['edge/**/*.ts', 'edge/**/*.tsx'],
     rules: {
       // edge/ talks to the gateway over HTTP only; contract types are the one exception (import type).
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/gateway/**/*.*', '!**/gateway/http/contracts*', '!**/gateway/http/gate-contracts*', '!**/gateway/http/patrol-contracts*'], message: 'edge/ may import only the API contracts from gateway/' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/gateway/**/*.*', '!**/gateway/http/contracts*', '!**/gateway/http/gate-contracts*', '!**/gateway/http/patrol-contracts*', '!**/gateway/http/video-contracts*'], message: 'edge/ may import only the API contracts from gateway/' }] }],
     },
   },
 );

@@ -141,6 +141,12 @@ function crossChecks(config: GuardpostConfig, file: string, lineOf: (segments: s
       out.push({ file, line: lineOf(at), path: at.join('.'), message: `expected the id of a barrier under devices, got "${point.barrier}"` });
     }
   }
+  for (const cameraId of Object.keys(config.video.cameras)) {
+    if (config.devices[cameraId]?.kind !== 'camera') {
+      const at = ['video', 'cameras', cameraId];
+      out.push({ file, line: lineOf(at), path: at.join('.'), message: `expected the id of a device of kind camera under devices, got "${cameraId}"` });
+    }
+  }
   (config.demo?.simulators ?? []).forEach((sim, i) => {
     const device = config.devices[sim.device];
     if (!device) {

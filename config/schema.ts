@@ -161,6 +161,42 @@ export const GateSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const VideoCameraSchema = Type.Object(
+  {
+    record: Type.Boolean({ default: true, description: 'true to record this camera around the clock' }),
+    /** Which stream to record: the main one normally; the sub-stream when the disk cannot hold the main at full bitrate. */
+    record_stream: literalUnion(['main', 'sub'] as const, 'main or sub', { default: 'main' }),
+    links: Type.Array(Type.String({ pattern: idPattern, description: 'a device id (reader, plate camera, barrier) or a patrol checkpoint id' }), {
+      default: [],
+      uniqueItems: true,
+      description: 'the readers, plate cameras, barriers or patrol checkpoints this camera looks at: their events get a snapshot from it',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const VideoSchema = Type.Object(
+  {
+    recordings_dir: Type.String({ minLength: 1, default: 'recordings', description: 'where footage is kept; relative paths are under data_dir' }),
+    ffmpeg: Type.String({ minLength: 1, default: 'ffmpeg', description: 'the ffmpeg program: a name on PATH or an absolute path' }),
+    retention_days: Type.Integer({ minimum: 1, maximum: 3650, default: 60, description: 'days to keep unsealed footage (1-3650)' }),
+    segment_s: Type.Integer({ minimum: 2, maximum: 600, default: 60, description: 'seconds per recorded segment (2-600)' }),
+    stale_after_s: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600, description: 'restart ffmpeg when no segment for this many seconds (default: twice segment_s plus 10)' })),
+    min_free_gb: Type.Number({ minimum: 0, maximum: 100000, default: 20, description: 'the free-space floor on the recordings disk, in GB: below it the oldest unsealed footage is deleted' }),
+    max_gb: Type.Optional(
+      Type.Number({ minimum: 0.001, maximum: 1_000_000, description: 'at most this many GB of footage, when the recordings disk is shared with other data; the floor then applies within it' }),
+    ),
+    sweep_every_s: Type.Integer({ minimum: 10, maximum: 86400, default: 300, description: 'seconds between retention sweeps (10-86400)' }),
+    review_minutes: Type.Integer({ minimum: 5, maximum: 480, default: 120, description: 'how long an approved footage review lasts by default, in minutes (5-480)' }),
+    cameras: Type.Record(Type.String({ pattern: idPattern }), VideoCameraSchema, {
+      default: {},
+      additionalProperties: false,
+      description: 'per camera (a device of kind camera): what to record and what it looks at; a camera not listed is recorded from its main stream',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const SimulatorSchema = Type.Object(
   {
     device: Id('the id of a device under devices'),
@@ -196,6 +232,7 @@ export const ConfigSchema = Type.Object(
       description: 'devices by id',
     }),
     gate: Type.Unsafe<Static<typeof GateSchema>>({ ...GateSchema, default: {} }),
+    video: Type.Unsafe<Static<typeof VideoSchema>>({ ...VideoSchema, default: {} }),
     demo: Type.Optional(DemoSchema),
   },
   { additionalProperties: false },
@@ -205,6 +242,8 @@ export type GuardpostConfig = Static<typeof ConfigSchema>;
 export type PersonConfig = Static<typeof PersonSchema>;
 export type SimulatorConfig = Static<typeof SimulatorSchema>;
 export type GateConfig = Static<typeof GateSchema>;
+export type VideoConfig = Static<typeof VideoSchema>;
+export type VideoCameraConfig = Static<typeof VideoCameraSchema>;
 export type AccessListConfig = Static<typeof AccessListSchema>;
 export type TimeWindow = Static<typeof TimeWindowSchema>;
 

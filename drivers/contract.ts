@@ -24,7 +24,12 @@ export type DeviceEvent =
       /** Present for a record downloaded from an offline wand: its identity and the clock correction applied. */
       wand?: { id: string; seq: number; wandTime: string; offsetMs: number };
     })
-  | (DeviceEventBase & { type: 'state'; state: Record<string, string | number | boolean> });
+  | (DeviceEventBase & { type: 'state'; state: Record<string, string | number | boolean> })
+  /**
+   * Something a camera reported (ONVIF event: motion, tamper, an input): `topic` is the ONVIF topic
+   * without namespaces (e.g. "RuleEngine/CellMotionDetector/Motion"), `data` its simple items.
+   */
+  | (DeviceEventBase & { type: 'camera.event'; topic: string; source?: Record<string, string>; data: Record<string, string | number | boolean> });
 
 export type DeviceEventType = DeviceEvent['type'];
 
@@ -34,7 +39,7 @@ export const eventsByKind: Record<DeviceKind, readonly DeviceEventType[]> = {
   'plate-camera': ['plate', 'state'],
   barrier: ['state'],
   checkpoint: ['checkpoint', 'state'],
-  camera: ['state'],
+  camera: ['camera.event', 'state'],
 };
 
 export type DeviceState = 'starting' | 'online' | 'offline' | 'failed' | 'stopped';
@@ -55,7 +60,46 @@ export interface DeviceCommand {
 export interface CommandResult {
   ok: boolean;
   detail?: string;
+  /** What a query command answers (a camera's `describe` or `snapshot`); see the device kind's commands. */
+  data?: unknown;
 }
+
+/** One stream a camera offers (an ONVIF media profile, or a configured RTSP URL). */
+export interface CameraStream {
+  /** The ONVIF profile token, or "main"/"sub" for a camera configured by URL. */
+  token: string;
+  name: string;
+  /** rtsp:// URL with the credentials in it: pass it to ffmpeg, never log it (see gateway/core/log redaction). */
+  uri: string;
+  codec?: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  bitrateKbps?: number;
+}
+
+/**
+ * What a camera offers, answered by its driver's `describe` command. Capabilities decide features:
+ * no `ptz`, no PTZ buttons; no `snapshot`, the gateway grabs a frame from the stream itself.
+ */
+export interface CameraMedia {
+  info: { manufacturer?: string; model?: string; firmware?: string; serial?: string };
+  /** In the camera's profile order: [0] is the main stream, [1] (when present) the sub-stream for live tiles. */
+  streams: CameraStream[];
+  snapshot: boolean;
+  ptz: boolean;
+  /** How the driver hears of camera events: a PullPoint subscription, or none (liveness polled only). */
+  events: 'pullpoint' | 'none';
+}
+
+/**
+ * The commands every camera driver answers:
+ * - `describe` -> data: CameraMedia
+ * - `snapshot` -> data: Buffer (a JPEG), when `snapshot` is true
+ * - `ptz.move` {pan, tilt, zoom: -1..1, timeout_ms?} / `ptz.stop` / `ptz.presets` -> data: {token, name}[]
+ *   / `ptz.goto` {preset}, when `ptz` is true
+ */
+export type CameraCommandType = 'describe' | 'snapshot' | 'ptz.move' | 'ptz.stop' | 'ptz.presets' | 'ptz.goto';
 
 export interface Driver {
   start(): Promise<void>;

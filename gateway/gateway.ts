@@ -26,6 +26,7 @@ import { Visitors } from './gate/visitors.js';
 import { demoPatrolPlanPath, demoResidentsPath } from './core/paths.js';
 import type { PatrolPlan } from './http/patrol-contracts.js';
 import { Patrol } from './patrol/service.js';
+import { Video } from './video/service.js';
 import { lockDataDir, type DataDirLock } from './store/lock.js';
 
 export interface GatewayOptions {
@@ -187,6 +188,10 @@ export class Gateway {
     schedule.start();
     this.push('gate-schedule', () => schedule.stop());
 
+    const video = new Video({ config, store, bus, clock, log: log.child({ component: 'video' }), alarms, devices });
+    video.start();
+    this.push('video', () => video.stop());
+
     const app: App = await buildApp({
       config,
       clock,
@@ -200,6 +205,7 @@ export class Gateway {
       alarms,
       gate: { access, visitors, passes, shifts },
       patrol,
+      video,
       startedAt,
     });
     this.app = app;

@@ -2,6 +2,7 @@
 import type { Static } from 'typebox';
 import type * as Gate from '../../gateway/http/gate-contracts.ts';
 import type * as Patrol from '../../gateway/http/patrol-contracts.ts';
+import type * as Video from '../../gateway/http/video-contracts.ts';
 
 export type { DeviceView, ErrorBody, EventView, EventsResponse, HealthResponse, LiveMessage, PersonView, SessionResponse } from '../../gateway/http/contracts.ts';
 
@@ -45,3 +46,27 @@ export type IncidentType = IncidentRequest['type'];
 export type IncidentView = Static<typeof Patrol.IncidentView>;
 export type IncidentResponse = Static<typeof Patrol.IncidentResponse>;
 export type IncidentsResponse = Static<typeof Patrol.IncidentsResponse>;
+
+// The video contracts.
+export type CameraView = Video.CameraView;
+export type RecorderState = Video.RecorderState;
+export type PtzRequest = Video.PtzRequest;
+export type PtzPreset = Video.PtzPreset;
+export type LiveHello = Video.LiveHello;
+export type LiveBye = Video.LiveBye;
+export type Timeline = Video.Timeline;
+export type Span = Video.Span;
+export type GrantStatus = Video.GrantStatus;
+export type GrantRequest = Video.GrantRequest;
+export type GrantDecision = Video.GrantDecision;
+export type GrantView = Video.GrantView;
+export type PlaybackRequest = Video.PlaybackRequest;
+export type PlaybackView = Video.PlaybackView;
+export type SealRequest = Video.SealRequest;
+export type SealExtend = Video.SealExtend;
+export type SealRelease = Video.SealRelease;
+export type SealView = Video.SealView;
+export type ExportView = Video.ExportView;
+export type StorageView = Video.StorageView;
+export type SnapshotView = Video.SnapshotView;
+export type VideoLiveMessage = Video.VideoLiveMessage;

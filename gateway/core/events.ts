@@ -1,6 +1,7 @@
 // The typed events that travel on the gateway's bus: device events from drivers and domain events.
 import type { DeviceEvent, DeviceHealth } from '../../drivers/contract.js';
 import type { AlarmView, DecisionView, VisitView } from '../http/gate-contracts.js';
+import type { CameraView, GrantView, SnapshotView } from '../http/video-contracts.js';
 
 export type { DeviceEvent, DeviceHealth };
 
@@ -27,6 +28,9 @@ export interface BusEvents {
   'gate.decision': DecisionView;
   'gate.visit': VisitView;
   alarm: AlarmView;
+  'video.grant': GrantView;
+  'video.snapshot': SnapshotView;
+  'video.camera': CameraView;
 }
 
 export type BusEventName = keyof BusEvents;

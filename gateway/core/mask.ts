@@ -17,3 +17,11 @@ export function maskPhone(value: string): string {
   if (value.length < 7) return '*'.repeat(value.length);
   return value.slice(0, 3) + '*'.repeat(value.length - 7) + value.slice(-4);
 }
+
+/**
+ * Removes the user:password part of every URL in a text (rtsp://admin:secret@10.0.0.5/... becomes
+ * rtsp://***@10.0.0.5/...): ffmpeg prints its input URL, and camera URLs carry their credentials.
+ */
+export function scrubUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1***@');
+}

@@ -27,5 +27,7 @@ function eventDetail(event: DeviceEvent): EventView['detail'] {
       return { tag: event.tag };
     case 'state':
       return event.state;
+    case 'camera.event':
+      return { topic: event.topic, ...event.data };
   }
 }

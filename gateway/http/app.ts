@@ -15,6 +15,7 @@ import { patrolRoutes } from './routes/patrol.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
+import { videoRoutes } from './routes/video.js';
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -53,6 +54,7 @@ export async function buildApp(ctx: HttpContext) {
   await app.register(liveRoutes, { ctx });
   await app.register(gateRoutes, { ctx });
   await app.register(patrolRoutes, { ctx });
+  await app.register(videoRoutes, { ctx });
 
   const uiBuilt = existsSync(join(edgeDistDir, 'index.html'));
   if (uiBuilt) await app.register(fastifyStatic, { root: edgeDistDir, wildcard: false });

@@ -17,3 +17,16 @@ export function requireSession(sessions: Sessions, request: FastifyRequest, role
   if (roles && !roles.includes(session.person.role)) throw new GuardpostError(ErrorCode.Forbidden, `this needs one of these roles: ${roles.join(', ')}`);
   return session;
 }
+
+/**
+ * For media a page cannot fetch with headers (<img>, <video>, websockets): the session token may
+ * come as ?token=. Request logging is off, so it does not land in logs.
+ */
+export function requireMediaSession(sessions: Sessions, request: FastifyRequest, roles?: readonly Role[]): Session {
+  const query = request.query as { token?: unknown } | undefined;
+  const token = bearerToken(request) ?? (typeof query?.token === 'string' ? query.token : undefined);
+  const session = sessions.check(token);
+  if (!session) throw new GuardpostError(ErrorCode.Unauthorized, 'log in first (session missing or expired)');
+  if (roles && !roles.includes(session.person.role)) throw new GuardpostError(ErrorCode.Forbidden, `this needs one of these roles: ${roles.join(', ')}`);
+  return session;
+}

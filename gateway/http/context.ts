@@ -13,6 +13,7 @@ import type { Passes } from '../gate/passes.js';
 import type { Shifts } from '../gate/shifts.js';
 import type { Visitors } from '../gate/visitors.js';
 import type { Patrol } from '../patrol/service.js';
+import type { Video } from '../video/service.js';
 
 export interface GateServices {
   access: Access;
@@ -39,5 +40,6 @@ export interface HttpContext {
   alarms: Alarms;
   gate: GateServices;
   patrol: Patrol;
+  video: Video;
   startedAt: number;
 }

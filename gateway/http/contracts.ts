@@ -1,6 +1,7 @@
 // The HTTP and websocket API contracts (TypeBox): fastify validates with them, the edge UI imports their types.
 import Type, { type Static } from 'typebox';
 import type { GateLiveMessage } from './gate-contracts.js';
+import type { VideoLiveMessage } from './video-contracts.js';
 
 export const ErrorBody = Type.Object({
   error: Type.Object({
@@ -82,4 +83,5 @@ export type LiveMessage =
   | { type: 'hello'; person: PersonView }
   | { type: 'device.event'; event: EventView }
   | { type: 'device.health'; device: DeviceView }
-  | GateLiveMessage;
+  | GateLiveMessage
+  | VideoLiveMessage;

@@ -325,7 +325,7 @@ export class Patrol {
       store.audit.append({ actor: actor.id, action: 'patrol.incident', target: checkpoint.id, detail: { type: input.type } });
       store.outbox.add('patrol_incidents', row.id, row, row.at);
     });
-    alarms.raise('patrol-incident', row.id, `巡更事件：${checkpoint.name}（${incidentTypes[input.type] ?? input.type}）`, { checkpoint: checkpoint.id, type: input.type, note: input.note, guard });
+    alarms.raise('patrol-incident', row.id, `巡更事件：${checkpoint.name}（${incidentTypes[input.type] ?? input.type}）`, { checkpoint: checkpoint.id, type: input.type, note: input.note, guard, ...(checkpoint.camera ? { camera: checkpoint.camera } : {}) });
     return this.incidentView(row);
   }
 
@@ -336,7 +336,10 @@ export class Patrol {
 
   private incidentView(r: { id: string; checkpoint: string; type: string; note: string; guard: string; at: number; photo: string | null }) {
     const name = planAt(this.plans, r.at)?.checkpoints.get(r.checkpoint)?.name ?? r.checkpoint;
-    return { id: r.id, checkpoint: r.checkpoint, checkpointName: name, type: r.type, note: r.note, guard: r.guard, at: r.at, photo: r.photo };
+    // The camera's picture is kept by video, keyed by the incident (taken a moment after it was reported).
+    const snapshot = r.photo === null ? this.deps.store.video.snapshotsFor(r.id)[0] : undefined;
+    const photo = r.photo ?? (snapshot ? `/api/video/snapshots/${snapshot.id}/image` : null);
+    return { id: r.id, checkpoint: r.checkpoint, checkpointName: name, type: r.type, note: r.note, guard: r.guard, at: r.at, photo };
   }
 
   // ---- shared ----

@@ -90,6 +90,11 @@ export class AuditLog {
     return { ok: true, rows };
   }
 
+  /** Every entry about one record (a seal's creation, extensions, release, exports), oldest first. */
+  forTarget(target: string): AuditEntry[] {
+    return this.db.prepare('SELECT * FROM audit_log WHERE target = ? ORDER BY seq').all(target) as AuditEntry[];
+  }
+
   recent(limit: number): AuditEntry[] {
     return this.db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?').all(limit) as AuditEntry[];
   }

@@ -17,6 +17,7 @@ import { ShiftRepo } from './shifts.js';
 import { VisitorRepo } from './visitors.js';
 import { WatchlistRepo } from './watchlist.js';
 import { PatrolRepo } from './patrol.js';
+import { VideoRepo } from './video.js';
 
 export const databaseFileName = 'guardpost.db';
 
@@ -36,6 +37,7 @@ export interface Store {
   readonly shifts: ShiftRepo;
   readonly idempotency: IdempotencyRepo;
   readonly patrol: PatrolRepo;
+  readonly video: VideoRepo;
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   /** Database plus write-ahead log, in bytes. */
@@ -100,6 +102,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     shifts: new ShiftRepo(db),
     idempotency: new IdempotencyRepo(db),
     patrol: new PatrolRepo(db),
+    video: new VideoRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     sizeBytes() {
       return [path, `${path}-wal`].reduce((sum, f) => {

@@ -7,6 +7,7 @@ import * as osdpRelay from './osdp-relay.js';
 import * as patrol from './patrol.js';
 import * as wand from './wand.js';
 import * as visitorLookup from './visitor-lookup.js';
+import * as video from './video.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'ingest', run: ingest.run },
@@ -17,6 +18,7 @@ const benches: { name: string; run: () => Promise<Record<string, number>> }[] = 
   { name: 'osdp to relay', run: osdpRelay.run },
   { name: 'patrol', run: patrol.run },
   { name: 'patrol wand', run: wand.run },
+  { name: 'video recording and retention', run: video.run },
 ];
 
 const figures: Record<string, number> = {};

@@ -36,6 +36,14 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = async
         ctx.bus.on('gate.decision', (decision) => send({ type: 'gate.decision', decision })),
         ctx.bus.on('gate.visit', (visit) => send({ type: 'gate.visit', visit })),
         ctx.bus.on('alarm', (alarm) => send({ type: 'alarm', alarm })),
+        ctx.bus.on('video.snapshot', (snapshot) => send({ type: 'video.snapshot', snapshot })),
+        // Review decisions concern the requester and the supervisors, nobody else.
+        ctx.bus.on('video.grant', (grant) => {
+          if (session.person.role === 'supervisor' || grant.requestedBy === session.person.id) send({ type: 'video.grant', grant });
+        }),
+        ctx.bus.on('video.camera', (camera) => {
+          if (session.person.role !== 'guard') send({ type: 'video.camera', camera });
+        }),
       ];
       socket.on('close', () => offs.forEach((off) => off()));
       send({ type: 'hello', person: session.person });
