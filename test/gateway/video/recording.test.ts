@@ -115,3 +115,47 @@ describe('recorder with real ffmpeg and an RTSP source', () => {
     expect(jumps).toEqual([]);
   }, 90_000);
 });
+
+describe('recorder when the wall clock jumps back', () => {
+  it('raises the jump and keeps both recordings of the repeated minute', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gp-jump-'));
+    const store = openStore({ dataDir: dir, now: () => Date.now() });
+    const rtsp = await startRtspSource();
+    let offset = 0;
+    const clock = { ...systemClock, now: () => Date.now() + offset };
+    const jumps: number[] = [];
+    const recorder = new CameraRecorder('yard', {
+      ffmpeg: 'ffmpeg',
+      recordingsDir: join(dir, 'recordings'),
+      segmentS: 2,
+      staleAfterMs: 8000,
+      clock,
+      log,
+      previousEnd: null,
+      onSegment: (seg) => store.video.addSegment(seg),
+      onGap: () => undefined,
+      onStatus: () => undefined,
+      onClockJump: (_camera, ms) => jumps.push(ms),
+    });
+    try {
+      recorder.start();
+      recorder.setSource(rtsp.url('main'));
+      await waitFor('a first segment', () => store.video.segments('yard', 0, Date.now() + 60_000).length >= 1, 30_000);
+      offset = -60_000;
+      await waitFor('the jump', () => jumps.length > 0, 30_000);
+      expect(jumps[0]).toBeGreaterThan(50_000);
+      const rows = await waitFor('segments after the jump', () => {
+        const r = store.video.segments('yard', 0, Date.now() + 60_000);
+        return r.length >= 3 ? r : null;
+      }, 30_000);
+      // Every file is kept and indexed under its own path, even where the times repeat.
+      expect(new Set(rows.map((r) => r.path)).size).toBe(rows.length);
+      for (const r of rows) expect(existsSync(join(dir, 'recordings', r.path))).toBe(true);
+    } finally {
+      await recorder.stop();
+      await rtsp.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
