@@ -3,6 +3,12 @@ import Type, { type Static } from 'typebox';
 import type { GateLiveMessage } from './gate-contracts.js';
 import type { VideoLiveMessage } from './video-contracts.js';
 
+/**
+ * A value or null. Null comes first: fastify's validator coerces types, and a null tried against an
+ * integer first would be accepted as 0.
+ */
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
+
 export const ErrorBody = Type.Object({
   error: Type.Object({
     code: Type.String({ description: 'stable error code, e.g. bad_request, unauthorized' }),

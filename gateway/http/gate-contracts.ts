@@ -1,10 +1,10 @@
 // The gate's HTTP contracts (TypeBox): visitors, passes, decisions and the barrier, alarms, shifts, keys, residents.
 import Type, { type Static } from 'typebox';
+import { Nullable } from './contracts.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Text = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) });
 const Epoch = Type.Integer({ minimum: 0, description: 'UTC epoch milliseconds' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const IdTypeSchema = Type.Union(
   [Type.Literal('mainland-id'), Type.Literal('hk-macau-permit'), Type.Literal('taiwan-permit'), Type.Literal('passport'), Type.Literal('other')],

@@ -1,10 +1,10 @@
 // The patrol's HTTP contracts (TypeBox): plans, rounds and their evaluation, hits, incidents, the supervisor's review.
 import Type, { type Static } from 'typebox';
+import { Nullable } from './contracts.js';
 
 const Epoch = Type.Integer({ minimum: 0, description: 'UTC epoch milliseconds' });
 const PlanId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'an id: lower-case letters, digits and dashes' });
 const Hhmm = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a time of day as HH:MM' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 // ---- the plan (what supervisors edit; versioned) -------------------------------------------
 

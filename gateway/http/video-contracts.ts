@@ -1,11 +1,10 @@
 // The video HTTP contracts (TypeBox): cameras, live view, timeline, review grants, playback, seals, exports, storage.
 import Type, { type Static } from 'typebox';
+import { Nullable } from './contracts.js';
 
 const Epoch = Type.Integer({ minimum: 0, description: 'UTC epoch milliseconds' });
 const CameraId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', description: 'a camera device id' });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-// Null first: fastify coerces types, and a null tried against an integer first would become 0.
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
 const Reason = Type.String({ minLength: 4, maxLength: 400, description: 'why, in words a later reader understands' });
 const Cameras = Type.Array(CameraId, { minItems: 1, maxItems: 16, uniqueItems: true });
 

@@ -231,3 +231,28 @@ describe('storage and event snapshots', () => {
     expect(readdirSync(join(dataDir, 'recordings', '.snapshots')).length).toBe(1);
   });
 });
+
+describe('a camera that stops answering', () => {
+  it('goes offline with an alarm, and comes back and records again on its own, the outage kept as a gap', async () => {
+    await rtsp.stop();
+    const alarm = await waitFor('the offline alarm', async () => {
+      const { alarms } = (await call('GET', '/api/alarms?open=true', 'op')).json() as { alarms: { kind: string; subject: string }[] };
+      return alarms.find((a) => a.kind === 'video.camera-offline' && a.subject === 'cam-north');
+    }, 30_000);
+    expect(alarm).toBeDefined();
+    const [offline] = (await call('GET', '/api/video/cameras', 'op')).json() as CameraView[];
+    expect(offline!.deviceState).toBe('offline');
+    expect(['no-stream', 'stalled']).toContain(offline!.recorder.state);
+    const stoppedAt = Date.now();
+    await rtsp.restart();
+    await waitFor('recording again', async () => {
+      const [cam] = (await call('GET', '/api/video/cameras', 'op')).json() as CameraView[];
+      return cam!.deviceState === 'online' && cam!.recorder.state === 'recording' && cam!.recorder.lastSegmentAt! > stoppedAt;
+    }, 40_000);
+    const { alarms } = (await call('GET', '/api/alarms?open=true', 'op')).json() as { alarms: { kind: string; subject: string }[] };
+    expect(alarms.some((a) => a.kind === 'video.camera-offline')).toBe(false);
+    const t = (await call('GET', `/api/video/cameras/cam-north/timeline?from=${Date.now() - 3_600_000}&to=${Date.now() + 60_000}`, 'op')).json() as Timeline;
+    expect(t.gaps.length).toBeGreaterThan(0);
+    expect(t.gaps.at(-1)!.end).toBeGreaterThan(stoppedAt);
+  }, 90_000);
+});

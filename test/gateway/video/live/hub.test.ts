@@ -153,6 +153,35 @@ describe('LiveHub', () => {
     expect(startsWithSync(next, 0)).toBe(true);
   });
 
+  it('drops a viewer whose callbacks throw, keeps the others, and lingers out when none is left', async () => {
+    const { hub: h } = hub();
+    const uri = rtsp.url('sub');
+    const good = new Viewer();
+    const broken = new Viewer();
+    broken.data = (chunk) => {
+      if (type(chunk) === 'moof') throw new Error('socket gone');
+      broken.chunks.push(chunk);
+    };
+    h.subscribe('cam1', { uri }, good);
+    const offBroken = h.subscribe('cam1', { uri }, broken);
+    await waitFor('a fragment for the good viewer', () => good.fragments.length >= 1);
+    expect(h.status('cam1')[0]!.viewers).toBe(1);
+    const before = good.fragments.length;
+    await waitFor('more fragments', () => good.fragments.length > before);
+    offBroken();
+
+    const lone = new Viewer();
+    lone.hello = () => {
+      throw new Error('socket gone');
+    };
+    const { hub: h2, clock: clock2 } = hub({ lingerMs: 10_000, stallMs: 600_000 });
+    h2.subscribe('cam1', { uri }, lone);
+    await waitFor('the lone viewer to be dropped', () => h2.status('cam1')[0]!.viewers === 0);
+    const pid = h2.status('cam1')[0]!.pid!;
+    clock2.advance(10_000);
+    await waitFor('ffmpeg to exit', () => !alive(pid));
+  });
+
   it('refuses H.265: at once when the camera says so, with a bye when the stream shows it, at once after that', async () => {
     const { hub: h } = hub();
     expect(() => h.subscribe('cam-hevc', { uri: rtsp.url('h265'), codec: 'H265' }, new Viewer())).toThrow(UnplayableCodecError);
@@ -198,6 +227,7 @@ describe('LiveHub', () => {
     await waitFor('the bye', () => v.byes.length === 1, 20_000);
     expect(v.byes[0]!.code).toBe('ended');
     expect(v.byes[0]!.reason).toMatch(/^stream ended: /);
+    console.log(v.byes[0]!.reason);
     await waitFor('ffmpeg to exit', () => !alive(pid));
     expect(h.status('cam1')[0]).toMatchObject({ running: false, pid: null, viewers: 0 });
     expect(childrenRunning(process.pid, cam.url('sub'))).toEqual([]);
