@@ -293,4 +293,22 @@ describe('guardpost command', () => {
     expect(run.out).toMatch(/^(ok|warn)\s+clock: /m);
     expect(run.code).toBe(0);
   });
+
+  it('doctor warns when the disk cannot hold the configured retention at the measured bitrate, and says what to change', () => {
+    const dir = tempDir();
+    const site = demoYaml
+      .replace('demo:\n  enabled: true', 'demo:\n  enabled: false')
+      .replace('devices:\n', 'devices:\n  cam-gate:\n    type: rtsp\n    kind: camera\n    main_url: rtsp://127.0.0.1:8554/main\n    sub_url: rtsp://127.0.0.1:8554/sub\n')
+      .concat('\nvideo:\n  max_gb: 10\n  min_free_gb: 0\n');
+    writeFileSync(join(dir, 'site.yaml'), site);
+    // A day of 8 Mbit/s footage: 86.4 GB a day, so a 10 GB allowance holds about a tenth of a day.
+    expect(cli(['migrate', '--config', join(dir, 'site.yaml')], { env: { GUARDPOST_DATA: dir } }).code).toBe(0);
+    const db = new Database(join(dir, 'guardpost.db'));
+    const insert = db.prepare('INSERT INTO video_segments (camera, start_ms, end_ms, path, bytes) VALUES (?, ?, ?, ?, ?)');
+    const now = Date.now();
+    for (let m = 1; m <= 60; m++) insert.run('cam-gate', now - m * 60_000, now - (m - 1) * 60_000, `cam-gate/${m}.mp4`, 60_000_000);
+    db.close();
+    const run = cli(['doctor', '--config', join(dir, 'site.yaml')], { env: { GUARDPOST_DATA: dir } });
+    expect(run.out).toMatch(/^warn\s+video storage: the disk holds only 0\.\d of the configured 60 days at the measured bitrates \(cam-gate 8000 kbit\/s\): record cam-gate's sub-stream/m);
+  });
 });
