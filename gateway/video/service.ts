@@ -19,6 +19,8 @@ import type { SnapshotRow } from '../store/video.js';
 import { cutClip } from './clips.js';
 import { Grants, type Viewer } from './grants.js';
 import { inside } from './layout.js';
+import { LiveHub, type LiveViewer } from './live/hub.js';
+import { Mpeg1Hub, type Mpeg1Viewer } from './live/mpeg1.js';
 import { planStorage } from './planning.js';
 import { CameraRecorder, type RecorderStatus } from './recorder.js';
 import { footageSpace, Retention } from './retention.js';
@@ -61,6 +63,8 @@ export class Video {
   readonly grants: Grants;
   readonly seals: Seals;
   readonly retention: Retention;
+  private readonly live: LiveHub;
+  private readonly mpeg1: Mpeg1Hub;
   private readonly cams = new Map<string, CameraSlot>();
   private readonly clips = new Map<string, Clip>();
   private readonly snapped = new Set<string>();
@@ -78,6 +82,8 @@ export class Video {
       this.cams.set(device.id, { id: device.id, name: device.name, config: video.cameras[device.id] ?? { record: true, record_stream: 'main', links: [] }, media: null, recorder: null });
     }
     const cameras = () => [...this.cams.keys()];
+    this.live = new LiveHub({ ffmpeg: video.ffmpeg, clock, log: log.child({ job: 'live' }) });
+    this.mpeg1 = new Mpeg1Hub({ ffmpeg: video.ffmpeg, clock, log: log.child({ job: 'live-mpeg1' }) });
     this.grants = new Grants({ store, bus: deps.bus, clock, cameras, nameOf: (id) => config.people.find((p) => p.id === id)?.name ?? id });
     this.seals = new Seals({ store, clock, ffmpeg: video.ffmpeg, recordingsDir: this.recordingsDir, siteId: config.site.id, cameras });
     this.retention = new Retention({
@@ -142,7 +148,7 @@ export class Video {
     this.offs = [];
     this.clipTimer?.cancel();
     await this.retention.stop();
-    await Promise.all([...this.cams.values()].map((c) => c.recorder?.stop()));
+    await Promise.all([this.live.close(), this.mpeg1.close(), ...[...this.cams.values()].map((c) => c.recorder?.stop())]);
   }
 
   cameraIds(): string[] {
@@ -161,6 +167,17 @@ export class Video {
     const stream = which === 'sub' ? (streams[1] ?? streams[0]) : streams[0];
     if (!stream) throw new GuardpostError(ErrorCode.Conflict, `camera ${cameraId} has not said where its stream is (offline?)`, { problem: 'no-stream' });
     return stream;
+  }
+
+  /** A live tile: the stream copied to fragmented MP4 (one ffmpeg per camera, shared by every viewer). */
+  watchLive(cameraId: string, which: 'sub' | 'main', viewer: LiveViewer): () => void {
+    const stream = this.liveStream(cameraId, which);
+    return this.live.subscribe(`${cameraId}:${which}`, { uri: stream.uri, ...(stream.codec ? { codec: stream.codec } : {}) }, viewer);
+  }
+
+  /** The fallback for what MSE cannot play (H.265): MPEG-1 at reduced size, decoded in the page. */
+  watchMpeg1(cameraId: string, viewer: Mpeg1Viewer): () => void {
+    return this.mpeg1.subscribe(cameraId, this.liveStream(cameraId, 'sub').uri, viewer);
   }
 
   timeline(cameraId: string, from: number, to: number): Timeline {
@@ -332,7 +349,9 @@ export class Video {
     const rec = cam.recorder?.snapshot();
     const live = cam.media ? (cam.media.streams[1] ?? cam.media.streams[0]) : undefined;
     const day = usage.find((u) => u.camera === cam.id);
-    const liveCodec = live?.codec?.toLowerCase();
+    // What the live path learnt from the stream itself beats what the camera declared.
+    const seen = this.live.status(`${cam.id}:sub`).find((st) => st.mime !== null);
+    const mseCannot = /^(h265|hevc|hev1|hvc1|jpeg|mjpeg)/i.test(seen?.codec ?? live?.codec ?? '');
     return {
       id: cam.id,
       name: cam.name,
@@ -340,8 +359,8 @@ export class Video {
       recorder: rec
         ? { state: rec.state, since: rec.since, lastSegmentAt: rec.lastSegmentAt, lastError: rec.lastError, restarts: rec.restarts }
         : { state: 'disabled', since: this.deps.clock.now(), lastSegmentAt: null, lastError: null, restarts: 0 },
-      live: !live ? 'snapshot' : liveCodec === 'h265' || liveCodec === 'hevc' ? 'mpeg1' : 'mse',
-      liveMime: null,
+      live: !live ? 'snapshot' : mseCannot ? 'mpeg1' : 'mse',
+      liveMime: seen?.mime ?? null,
       hasSubStream: (cam.media?.streams.length ?? 0) > 1,
       ptz: cam.media?.ptz ?? false,
       snapshot: cam.media !== null,

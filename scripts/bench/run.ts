@@ -8,6 +8,7 @@ import * as patrol from './patrol.js';
 import * as wand from './wand.js';
 import * as visitorLookup from './visitor-lookup.js';
 import * as video from './video.js';
+import * as live from './live.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'ingest', run: ingest.run },
@@ -19,6 +20,7 @@ const benches: { name: string; run: () => Promise<Record<string, number>> }[] = 
   { name: 'patrol', run: patrol.run },
   { name: 'patrol wand', run: wand.run },
   { name: 'video recording and retention', run: video.run },
+  { name: 'live view', run: live.run },
 ];
 
 const figures: Record<string, number> = {};

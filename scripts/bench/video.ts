@@ -1,5 +1,5 @@
 // Benchmark: copy-recording CPU per 1080p stream (real ffmpeg, real RTSP source), and the retention sweep over 60 days x 16 cameras.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -11,17 +11,13 @@ import { openStore } from '../../gateway/store/db.js';
 import { segmentPath } from '../../gateway/video/layout.js';
 import { CameraRecorder } from '../../gateway/video/recorder.js';
 import { footageSpace, Retention } from '../../gateway/video/retention.js';
+import { procStat } from '../../test/helpers/procs.js';
 import { startRtspSource } from '../../test/video/rtsp.js';
 import { round2 } from './stats.js';
 
 const log = silentLogger();
 const ticksPerSecond = 100; // USER_HZ on Linux x86_64 (getconf CLK_TCK)
-
-/** utime + stime of a process, in seconds. */
-export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-}
+const cpuSeconds = (pid: number): number => (procStat(pid)?.cpuTicks ?? NaN) / ticksPerSecond;
 
 async function recordCpu(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'gp-bench-rec-'));

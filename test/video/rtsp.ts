@@ -22,6 +22,10 @@ export interface RtspSource {
   /** rtsp://[user:password@]127.0.0.1:<port>/<mount> */
   url(mount: string, credentials?: { user: string; password: string }): string;
   stop(): Promise<void>;
+  /** SIGKILL, as a camera losing power. */
+  kill(): Promise<void>;
+  /** The server process (for tests that look at /proc). */
+  readonly pid: number;
   /** Stop and start again on the same port, e.g. with another resolution. */
   restart(opts?: Omit<RtspOptions, 'port'>): Promise<void>;
 }
@@ -51,19 +55,24 @@ export async function startRtspSource(opts: RtspOptions = {}): Promise<RtspSourc
       });
     });
   };
-  const stop = async () => {
+  const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const force = setTimeout(() => child.kill('SIGKILL'), 3000);
     await gone;
     clearTimeout(force);
   };
+  const stop = () => end('SIGTERM');
   await launch(opts);
   return {
     get port() {
       return port;
     },
+    get pid() {
+      return child.pid!;
+    },
+    kill: () => end('SIGKILL'),
     url: (mount, c) => `rtsp://${c ? `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@` : ''}127.0.0.1:${port}/${mount}`,
     stop,
     restart: async (o = {}) => {

@@ -1,6 +1,7 @@
 // The video routes: cameras, PTZ, snapshots, timeline, review grants, playback, seals and their exports, storage.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { WebSocket } from 'ws';
 import type { Role } from '../../../config/schema.js';
 import type { Viewer } from '../../video/grants.js';
 import { requireMediaSession, requireSession } from '../auth.js';
@@ -15,6 +16,7 @@ const reviewers: readonly Role[] = ['operator', 'supervisor'];
 const supervisors: readonly Role[] = ['supervisor'];
 const planners: readonly Role[] = ['supervisor', 'admin'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const liveBufferBytes = 2 * 1024 * 1024;
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false });
 
 export const videoRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = async (app, { ctx }) => {
@@ -34,6 +36,51 @@ export const videoRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = asyn
     const image = await video.liveSnapshot(request.params.id);
     return reply.type('image/jpeg').header('cache-control', 'no-store').send(image);
   });
+
+  // Live tiles: websockets authenticate by ?token= (a page cannot set headers on them). Close codes
+  // tell the page what to do: 4401 log in again, 4403 not allowed, 4404 no such camera, 4409 no
+  // stream yet (retry later), 4415 use the MPEG-1 path, 1000 stream ended (retry with backoff).
+  const LiveQuery = Type.Object({ token: Type.String({ maxLength: 128 }), stream: Type.Optional(Type.Union([Type.Literal('sub'), Type.Literal('main')])) }, { additionalProperties: false });
+  const liveSocket = (
+    socket: WebSocket,
+    request: { params: { id: string }; query: { token: string } },
+    watch: (viewer: { data(chunk: Buffer): void; bye(reason: string, code: string): void; ready(): boolean }) => () => void,
+  ): void => {
+    const session = ctx.sessions.check(request.query.token);
+    if (!session) return socket.close(4401, 'session missing or expired');
+    if (!watchers.includes(session.person.role)) return socket.close(4403, 'this needs an operator, supervisor or admin');
+    const bye = (reason: string, code: string) => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.send(JSON.stringify({ type: 'bye', reason }));
+      socket.close(code === 'unplayable' ? 4415 : 1000, reason.slice(0, 120));
+    };
+    try {
+      const stop = watch({
+        data: (chunk) => {
+          if (!ctx.sessions.check(session.token)) return socket.close(4401, 'session expired');
+          socket.send(chunk);
+        },
+        bye,
+        // A tile that cannot keep up skips to the next key frame instead of growing the gateway's memory.
+        ready: () => socket.readyState === socket.OPEN && socket.bufferedAmount < liveBufferBytes,
+      });
+      socket.on('close', stop);
+    } catch (err) {
+      const e = err as { statusCode?: number; message: string; details?: { problem?: string } };
+      socket.send(JSON.stringify({ type: 'bye', reason: e.message }));
+      socket.close(e.details?.problem === 'codec' ? 4415 : e.statusCode === 404 ? 4404 : 4409, e.message.slice(0, 120));
+    }
+  };
+
+  app.get('/api/video/cameras/:id/live', { websocket: true, schema: { params: V.CameraParams, querystring: LiveQuery } }, (socket, request) =>
+    liveSocket(socket, request, (viewer) =>
+      video.watchLive(request.params.id, request.query.stream ?? 'sub', { ...viewer, hello: (h) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(h)) }),
+    ),
+  );
+
+  app.get('/api/video/cameras/:id/live-mpeg1', { websocket: true, schema: { params: V.CameraParams, querystring: LiveQuery } }, (socket, request) =>
+    liveSocket(socket, request, (viewer) => video.watchMpeg1(request.params.id, viewer)),
+  );
 
   app.post('/api/video/cameras/:id/ptz', { schema: { params: V.CameraParams, body: V.PtzRequest, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors } } }, async (request) => {
     await video.ptz(request.params.id, request.body, viewer(request, watchers));

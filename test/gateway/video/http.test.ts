@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../config/load.js';
 import { silentLogger } from '../../../gateway/core/log.js';
@@ -21,6 +22,7 @@ let rtsp: RtspSource;
 let gateway: Gateway;
 let app: App;
 let mqttPort: number;
+let httpPort: number;
 const dataDir = tempDir();
 const tokens: Record<string, string> = {};
 
@@ -35,7 +37,7 @@ function call(method: 'GET' | 'POST', url: string, who: string, payload?: unknow
 
 beforeAll(async () => {
   rtsp = await startRtspSource({ user: 'viewer', password: 'cam-secret' });
-  const site = parse(demoYaml) as Record<string, any>;
+  const site = parse(demoYaml) as { demo: { enabled: boolean }; devices: Record<string, unknown>; video?: unknown };
   site.demo.enabled = false;
   site.devices['cam-north'] = {
     type: 'rtsp',
@@ -50,7 +52,7 @@ beforeAll(async () => {
   site.video = { segment_s: 2, cameras: { 'cam-north': { links: ['north-in'] } } };
   const config = parseConfig(stringify(site), 'video.yaml', { GUARDPOST_DATA: dataDir, GUARDPOST_HTTP_PORT: '0', GUARDPOST_MQTT_PORT: '0' });
   gateway = new Gateway({ config, log: silentLogger() });
-  mqttPort = (await gateway.start()).mqttPort;
+  ({ mqttPort, httpPort } = await gateway.start());
   app = gateway.http!;
   tokens.op = await login('op-zhao', '3333');
   tokens.sup = await login('sup-chen', '4444');
@@ -81,6 +83,24 @@ describe('cameras', () => {
 
   it('guards do not watch cameras', async () => {
     expect((await call('GET', '/api/video/cameras', 'guard')).statusCode).toBe(403);
+  });
+
+  it('streams a live tile as fragmented MP4 over an authenticated websocket, without a token refused', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/video/cameras/cam-north/live?token=${tokens.op}&stream=sub`);
+    const messages: (string | Buffer)[] = [];
+    ws.on('message', (data, isBinary) => messages.push(isBinary ? (data as Buffer) : data.toString()));
+    await waitFor('hello, init and a fragment', () => messages.length >= 3, 20_000);
+    ws.close();
+    const hello = JSON.parse(messages[0] as string);
+    expect(hello).toMatchObject({ type: 'hello', width: 320, height: 180 });
+    expect(hello.mime).toMatch(/^video\/mp4; codecs="avc1\./);
+    expect((messages[1] as Buffer).subarray(4, 8).toString()).toBe('ftyp');
+    expect((messages[2] as Buffer).subarray(4, 8).toString()).toMatch(/moof|styp|prft/);
+    const cams = (await call('GET', '/api/video/cameras', 'op')).json() as CameraView[];
+    expect(cams[0]!.liveMime).toBe(hello.mime);
+    const refused = new WebSocket(`ws://127.0.0.1:${httpPort}/api/video/cameras/cam-north/live?token=nope`);
+    const code = await new Promise<number>((resolve) => refused.on('close', (c) => resolve(c)));
+    expect(code).toBe(4401);
   });
 
   it('serves a current picture from the stream', async () => {

@@ -9,8 +9,8 @@ import type { LiveHello } from '../../../../gateway/http/video-contracts.js';
 import { startsWithSync } from '../../../../gateway/video/live/fmp4.js';
 import { LiveHub, UnplayableCodecError, type ByeCode, type LiveHubDeps, type LiveViewer } from '../../../../gateway/video/live/hub.js';
 import { waitFor } from '../../../helpers/wait.js';
-import { alive, childrenRunning } from './procs.js';
-import { startRtspSource, type RtspSource } from './rtsp-source.js';
+import { alive, childrenRunning } from '../../../helpers/procs.js';
+import { startRtspSource, type RtspSource } from '../../../video/rtsp.js';
 
 class Viewer implements LiveViewer {
   hellos: LiveHello[] = [];
@@ -227,7 +227,6 @@ describe('LiveHub', () => {
     await waitFor('the bye', () => v.byes.length === 1, 20_000);
     expect(v.byes[0]!.code).toBe('ended');
     expect(v.byes[0]!.reason).toMatch(/^stream ended: /);
-    console.log(v.byes[0]!.reason);
     await waitFor('ffmpeg to exit', () => !alive(pid));
     expect(h.status('cam1')[0]).toMatchObject({ running: false, pid: null, viewers: 0 });
     expect(childrenRunning(process.pid, cam.url('sub'))).toEqual([]);
@@ -254,13 +253,13 @@ describe('LiveHub', () => {
   });
 
   it('keeps camera credentials out of reasons, status and logs', async () => {
-    const cam = await startRtspSource(['--user', 'guard', '--password', 'opensesame42']);
+    const cam = await startRtspSource({ user: 'guard', password: 'opensesame42' });
     extraSources.push(cam);
     const { hub: h, logs } = hub();
     const good = new Viewer();
-    h.subscribe('cam-ok', { uri: cam.url('sub', 'guard:opensesame42') }, good);
+    h.subscribe('cam-ok', { uri: cam.url('sub', { user: 'guard', password: 'opensesame42' }) }, good);
     const bad = new Viewer();
-    h.subscribe('cam-bad', { uri: cam.url('sub', 'guard:wrongsecret99') }, bad);
+    h.subscribe('cam-bad', { uri: cam.url('sub', { user: 'guard', password: 'wrongsecret99' }) }, bad);
     await waitFor('video with the right password', () => good.fragments.length >= 1);
     await waitFor('a bye for the wrong one', () => bad.byes.length === 1);
     expect(bad.byes[0]!.reason).toMatch(/401/);

@@ -9,8 +9,8 @@ import { ManualClock } from '../../../../gateway/core/clock.js';
 import { defaultWorkerPath, Mpeg1Hub, type Mpeg1HubDeps, type Mpeg1Viewer } from '../../../../gateway/video/live/mpeg1.js';
 import type { ByeCode } from '../../../../gateway/video/live/hub.js';
 import { waitFor } from '../../../helpers/wait.js';
-import { alive, childrenRunning, cmdline, listeners } from './procs.js';
-import { startRtspSource, type RtspSource } from './rtsp-source.js';
+import { alive, childrenRunning, cmdline, listeners } from '../../../helpers/procs.js';
+import { startRtspSource, type RtspSource } from '../../../video/rtsp.js';
 
 class Viewer implements Mpeg1Viewer {
   chunks: Buffer[] = [];
@@ -86,7 +86,7 @@ describe('Mpeg1Hub', () => {
   it('has the worker listen on 127.0.0.1 only, and keeps the camera URL out of its command line', async () => {
     const { hub: h } = hub();
     const v = new Viewer();
-    h.subscribe('cam-hevc', rtsp.url('h265', 'guard:opensesame42'), v);
+    h.subscribe('cam-hevc', rtsp.url('h265', { user: 'guard', password: 'opensesame42' }), v);
     await waitFor('the header', () => v.chunks.length >= 1);
     const { port, workerPid } = h.status('cam-hevc')[0]!;
     expect(listeners(port!)).toEqual(['0100007F']);

@@ -1,4 +1,4 @@
-// Looks at real processes through /proc: who is whose child, what it runs, how much CPU it used, what it listens on.
+// Looks at real processes through /proc: who is whose child, what it runs, how much CPU it used, what it listens on (tests and benches).
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStat {
