@@ -103,7 +103,9 @@ function schemaProblems(errors: ErrorObject[], file: string, lineOf: (segments: 
       }
       default: {
         const description = (e.parentSchema as { description?: string } | undefined)?.description;
-        message = `expected ${description ?? e.message ?? e.keyword}, got ${show(e.data)}`;
+        // A secret typed wrong would otherwise be echoed to the terminal and the journal.
+        const secret = /password|secret|token|_url$/i.test(at.at(-1) ?? '');
+        message = `expected ${description ?? e.message ?? e.keyword}, got ${secret ? 'a value (hidden: it may be a secret)' : show(e.data)}`;
       }
     }
     const problem = { file, line: lineOf(lineAt), path: at.join('.'), message };

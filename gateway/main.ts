@@ -24,8 +24,9 @@ commands:
   doctor [--config FILE]         check serial ports, ffmpeg, disk, clock and config
   audit verify [--config FILE]   verify the hash chain of the audit log
   hash-pin                       read a PIN or password on stdin and print its hash for the config
-  devices scan [--port P] [--baud N] [--addresses 0-126]
-                                 list serial ports; with --port, also the OSDP readers answering on that bus
+  devices scan [--port P] [--baud N] [--addresses 0-126] [--onvif]
+                                 list serial ports; with --port, also the OSDP readers answering on that bus;
+                                 with --onvif, also the ONVIF cameras answering WS-Discovery on the LAN
 
 The config file is --config, else $GUARDPOST_CONFIG, else the built-in demo site.
 $GUARDPOST_DATA, $GUARDPOST_HTTP_PORT and $GUARDPOST_MQTT_PORT override the file.`;
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       baud: { type: 'string' },
       addresses: { type: 'string' },
+      onvif: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -84,8 +86,8 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     case 'devices': {
-      if (rest[0] !== 'scan') throw new GuardpostError('bad_request', 'usage: guardpost devices scan [--port PATH] [--baud N] [--addresses 0-126]');
-      return runDevicesScan({ ...(values.port ? { port: values.port } : {}), ...(values.baud ? { baud: values.baud } : {}), ...(values.addresses ? { addresses: values.addresses } : {}) });
+      if (rest[0] !== 'scan') throw new GuardpostError('bad_request', 'usage: guardpost devices scan [--port PATH] [--baud N] [--addresses 0-126] [--onvif]');
+      return runDevicesScan({ ...(values.port ? { port: values.port } : {}), ...(values.baud ? { baud: values.baud } : {}), ...(values.addresses ? { addresses: values.addresses } : {}), ...(values.onvif ? { onvif: true } : {}) });
     }
     case 'hash-pin': {
       const secret = await readSecretFromStdin('PIN or password: ');

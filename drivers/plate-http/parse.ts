@@ -1,7 +1,7 @@
 // Pure parser for plate cameras' HTTP pushes (generic JSON, Hikvision ISAPI, Dahua ITSAPI): body + content type in, a plate read or a typed error out.
 import { TextDecoder } from 'node:util';
 import { boundaryOf, headerParams, parseMultipart, type Part } from './multipart.js';
-import { child, parseXml, textAt, type XmlElement } from './xml.js';
+import { child, parseXml, textAt, type XmlElement } from '../xml.js';
 
 export type PlatePushFormat = 'generic' | 'hikvision' | 'dahua';
 

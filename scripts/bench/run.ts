@@ -13,7 +13,8 @@ import * as live from './live.js';
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'ingest', run: ingest.run },
   { name: 'startup', run: startup.run },
-  { name: 'decision', run: decision.run },
+  { name: 'decision', run: () => decision.run() },
+  { name: 'decision while 8 cameras record', run: () => decision.run({ cameras: 8 }) },
   { name: 'visitor lookup', run: visitorLookup.run },
   { name: 'osdp', run: osdp.run },
   { name: 'osdp to relay', run: osdpRelay.run },

@@ -52,6 +52,14 @@ describe('config', () => {
     expect(problems(serial)).toEqual([`site.yaml:${line} devices.reader-north.port: expected a serial device path, got 42`]);
   });
 
+  it('never echoes a mistyped secret', () => {
+    // YAML reads an all-digit password as a number: the error must say so without printing it.
+    const camera = demo.replace('devices:\n', 'devices:\n  cam-gate:\n    type: onvif\n    kind: camera\n    host: 10.0.0.5\n    username: admin\n    password: 20261122\n');
+    const lines = problems(camera);
+    expect(lines).toEqual([expect.stringMatching(/devices\.cam-gate\.password: expected .*, got a value \(hidden: it may be a secret\)$/)]);
+    expect(lines.join('\n')).not.toContain('20261122');
+  });
+
   it('names missing keys and invalid device ids', () => {
     const lines = problems(demo.replace(/ {4}password_hash: \S+\n/, '').replace('  cp-garage:', '  CP_Garage:'));
     expect(lines.some((l) => /devices\.reader-north-in\.password_hash: required key missing: expected a scrypt hash/.test(l))).toBe(true);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boundaryOf, parseMultipart } from '../../../drivers/plate-http/multipart.js';
 import { cameraTime, decodeText, parsePlatePush, platePushFormats, type PlatePushFormat } from '../../../drivers/plate-http/parse.js';
-import { parseXml } from '../../../drivers/plate-http/xml.js';
+import { parseXml } from '../../../drivers/xml.js';
 import { packageRoot } from '../../../gateway/core/paths.js';
 import { prng } from '../../helpers/prng.js';
 

@@ -1,4 +1,4 @@
-// A small, strict XML reader for camera event documents: elements and text only, no DTDs, no entities beyond XML's own.
+// A small, strict XML reader for camera documents (plate events, ONVIF SOAP, WS-Discovery): elements and text only, no DTDs, no entities beyond XML's own.
 //
 // Written here rather than taken from npm: the project has no XML dependency, camera documents are
 // small and plain, and refusing DOCTYPE outright closes the entity-expansion attacks a general parser
