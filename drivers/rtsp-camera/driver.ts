@@ -167,15 +167,9 @@ export class RtspCamera implements Driver {
     this.ctx.reject(reason, raw);
   }
 
+  /** Keep the health and hand the change to the registry, which logs each change of state once. */
   private update(change: Partial<DeviceHealth>): void {
-    const before = this.health_;
-    this.health_ = { ...before, ...change };
-    if (change.state !== undefined && change.state !== before.state) {
-      // Once per change, not once per poll: a camera down all night writes one line.
-      const fields = { state: change.state, lastError: this.health_.lastError };
-      if (change.state === 'offline' || change.state === 'failed') this.ctx.log.warn(fields, 'camera state changed');
-      else this.ctx.log.info(fields, 'camera state changed');
-    }
+    this.health_ = { ...this.health_, ...change };
     this.ctx.report(change);
   }
 }

@@ -9,10 +9,24 @@ import { useLang } from './i18n.ts';
 import { GateSection } from './gate/GateSection.tsx';
 import { ControlRoom } from './patrol/ControlRoom.tsx';
 import { Review } from './patrol/Review.tsx';
+import { Approvals, usePendingCount } from './video/Approvals.tsx';
+import { Playback } from './video/Playback.tsx';
+import { Seals } from './video/Seals.tsx';
+import { Storage } from './video/Storage.tsx';
+import { Wall } from './video/Wall.tsx';
 
-type Section = 'gate' | 'control' | 'review' | 'admin' | 'devices';
+type Section = 'gate' | 'control' | 'review' | 'admin' | 'devices' | 'wall' | 'playback' | 'approvals' | 'seals' | 'storage';
 
-const homeSection: Record<PersonView['role'], Section> = { guard: 'gate', operator: 'control', supervisor: 'review', admin: 'admin' };
+// Supervisors also get the gate: they are the ones who may let a visitor in without the resident.
+// The video screens follow the gateway's roles: operators watch and ask; supervisors also decide, seal and plan storage.
+const roleSections: Record<PersonView['role'], Section[]> = {
+  guard: ['gate', 'devices'],
+  operator: ['control', 'wall', 'playback', 'devices'],
+  supervisor: ['review', 'gate', 'wall', 'playback', 'approvals', 'seals', 'storage', 'devices'],
+  admin: ['admin', 'storage', 'devices'],
+};
+// Screens read at a desk or made of pictures take the live strip's width too.
+const wide = new Set<Section>(['review', 'wall', 'playback']);
 
 export interface ShellProps {
   person: PersonView;
@@ -25,8 +39,9 @@ export interface ShellProps {
 
 export function Shell({ person, token, health, events, link, onLogout }: ShellProps) {
   const { t } = useLang();
-  // Supervisors also get the gate: they are the ones who may let a visitor in without the resident.
-  const sections: Section[] = person.role === 'supervisor' ? ['review', 'gate', 'devices'] : [homeSection[person.role], 'devices'];
+  const sections = roleSections[person.role];
+  // A request waiting for a supervisor shows on the button wherever the supervisor is.
+  const waiting = usePendingCount(token, person.role === 'supervisor');
   const [section, setSection] = useState<Section>(sections[0] ?? 'devices');
   const devices = health?.devices ?? [];
   const tz = health?.site.timezone;
@@ -39,9 +54,8 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
           {t('connLost')}
         </div>
       )}
-      {/* The review is read at a desk, a day at a time: it takes the live strip's width for the timeline. */}
-      <div class={section === 'review' ? 'body body-wide' : 'body'}>
-        <nav class="nav">
+      <div class={wide.has(section) ? 'body body-wide' : 'body'}>
+        <nav class={sections.length > 5 ? 'nav nav-many' : 'nav'}>
           {sections.map((s) => (
             <button
               key={s}
@@ -52,17 +66,33 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
               onClick={() => setSection(s)}
             >
               {t(`section.${s}`)}
+              {s === 'approvals' && waiting > 0 && (
+                <span class="badge" data-testid="nav-badge-approvals">
+                  {waiting}
+                </span>
+              )}
             </button>
           ))}
         </nav>
         <main class="content" data-testid={`section-${section}`}>
-          {section !== 'gate' && <h1 class="section-title">{t(`section.${section}`)}</h1>}
+          {/* The gate and the wall put their own controls beside the title. */}
+          {section !== 'gate' && section !== 'wall' && <h1 class="section-title">{t(`section.${section}`)}</h1>}
           {section === 'gate' ? (
             <GateSection token={token} person={person} timeZone={tz} siteName={health?.site.name ?? ''} devices={devices} />
           ) : section === 'review' ? (
             <Review token={token} person={person} timeZone={tz} siteName={health?.site.name ?? ''} />
           ) : section === 'control' ? (
             <ControlRoom token={token} person={person} timeZone={tz} siteName={health?.site.name ?? ''} devices={devices} />
+          ) : section === 'wall' ? (
+            <Wall token={token} />
+          ) : section === 'playback' ? (
+            <Playback token={token} person={person} timeZone={tz} />
+          ) : section === 'approvals' ? (
+            <Approvals token={token} timeZone={tz} />
+          ) : section === 'seals' ? (
+            <Seals token={token} timeZone={tz} />
+          ) : section === 'storage' ? (
+            <Storage token={token} timeZone={tz} />
           ) : section === 'devices' ? (
             <DeviceTable devices={devices} timeZone={tz} />
           ) : (
@@ -72,7 +102,7 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
             </>
           )}
         </main>
-        {section !== 'review' && <LiveStrip events={events} timeZone={tz} />}
+        {!wide.has(section) && <LiveStrip events={events} timeZone={tz} />}
       </div>
     </div>
   );

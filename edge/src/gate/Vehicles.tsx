@@ -8,6 +8,7 @@ import { translateOpen, translator, useLang, type MsgKey, type Translate } from 
 import { errorText, useAction } from './action.ts';
 import { useGate } from './context.ts';
 import { Empty, FieldError, PlateBox, ReasonSheet } from './widgets.tsx';
+import { SnapshotThumb } from '../video/Snapshot.tsx';
 
 const refusals: MsgKey[] = ['refuse.noConfirm', 'refuse.residentRefused', 'refuse.noId', 'refuse.watchlist', 'refuse.noParking', 'refuse.other'];
 // Records are read at the management office in Chinese: reasons are stored in zh-CN whatever the screen shows.
@@ -45,6 +46,7 @@ export function Vehicles({ queue, failed, recent, onDecision }: { queue: Decisio
                   <strong>{d.credentialKind === 'plate' ? d.credential : translateOpen(t, 'credential', d.credentialKind)}</strong> · {d.entryPointName} · {timeOfDay(d.at, lang, tz)}
                   {d.resolution && <span class="muted"> · {d.resolution}</span>}
                 </span>
+                <SnapshotThumb kind="decision" subjectId={d.id} testid="recent-camera-snapshot" />
                 <BarrierResult d={d} onDecision={onDecision} />
               </li>
             ))}
@@ -90,6 +92,7 @@ function DecisionCard({ d, onDecision }: { d: DecisionView; onDecision(d: Decisi
             {[d.subjectName, d.list && (info?.lists.find((l) => l.id === d.list)?.name ?? d.list)].filter(Boolean).join(' · ')}
           </p>
         )}
+        <SnapshotThumb kind="decision" subjectId={d.id} testid="decision-camera-snapshot" />
       </div>
       <div class="snapshot" data-testid="decision-snapshot">
         {d.snapshot ? <img src={`${d.snapshot}?token=${encodeURIComponent(loadSession()?.token ?? '')}`} alt={t('snapshot')} /> : <span>{t('noSnapshot')}</span>}

@@ -9,6 +9,7 @@ import { Chips, Empty, FieldError, FullScreen, TextField } from '../gate/widgets
 import { loadErrorText, useQuery } from './context.ts';
 import { patrolApi } from './patrolApi.ts';
 import { hm } from './status.ts';
+import { SnapshotThumb } from '../video/Snapshot.tsx';
 import './patrol.css';
 
 const types: IncidentType[] = ['damage', 'intruder', 'fire-risk', 'water-leak', 'lighting', 'other'];
@@ -93,6 +94,7 @@ export function Incident({ token, timeZone, onClose }: { token: string; timeZone
                 </span>
                 {i.note && <span class="visit-line">{i.note}</span>}
               </div>
+              <SnapshotThumb kind="incident" subjectId={i.id} testid="incident-camera-snapshot" />
             </li>
           ))}
         </ul>
