@@ -104,7 +104,7 @@ function schemaProblems(errors: ErrorObject[], file: string, lineOf: (segments: 
       default: {
         const description = (e.parentSchema as { description?: string } | undefined)?.description;
         // A secret typed wrong would otherwise be echoed to the terminal and the journal.
-        const secret = /password|secret|token|_url$/i.test(at.at(-1) ?? '');
+        const secret = /password|secret|token|key|_url$/i.test(at.at(-1) ?? '');
         message = `expected ${description ?? e.message ?? e.keyword}, got ${secret ? 'a value (hidden: it may be a secret)' : show(e.data)}`;
       }
     }
@@ -147,6 +147,16 @@ function crossChecks(config: GuardpostConfig, file: string, lineOf: (segments: s
     if (config.devices[cameraId]?.kind !== 'camera') {
       const at = ['video', 'cameras', cameraId];
       out.push({ file, line: lineOf(at), path: at.join('.'), message: `expected the id of a device of kind camera under devices, got "${cameraId}"` });
+    }
+  }
+  if (config.sync.enabled) {
+    const { transport } = config.sync;
+    const section = config.sync[transport];
+    if (!section) out.push({ file, line: lineOf(['sync', 'transport']), path: 'sync.transport', message: `transport is ${transport}: the sync.${transport} section is required` });
+    const https = config.sync.https;
+    if (transport === 'https' && https) {
+      const key = https.auth === 'bearer' ? 'token' : 'hmac_key';
+      if (!https[key]) out.push({ file, line: lineOf(['sync', 'https']), path: `sync.https.${key}`, message: `auth is ${https.auth}: sync.https.${key} is required` });
     }
   }
   (config.demo?.simulators ?? []).forEach((sim, i) => {

@@ -197,6 +197,46 @@ export const VideoSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Secret = (description: string) => Type.String({ minLength: 1, description });
+
+export const SyncSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'true to send records to HQ and take master data from it' }),
+    transport: literalUnion(['mqtt', 'https'] as const, 'mqtt or https', { default: 'mqtt' }),
+    compound: Type.Optional(Id('the compound id shared by every gate of one compound (default: site.id)')),
+    mqtt: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^mqtts?://', description: "HQ's broker, mqtt://host:1883 or mqtts://host:8883" }),
+          username: Type.String({ minLength: 1, description: "this site's user name at HQ's broker" }),
+          password: Secret("this site's password at HQ's broker"),
+          client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the MQTT client id (default: guardpost-<site id>)' })),
+          ca_file: Type.Optional(Type.String({ minLength: 1, description: "a PEM file with HQ's CA certificate, for mqtts:// with a private CA" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    https: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^https?://', description: "HQ's sync endpoint, e.g. https://hq.example.com/guardpost" }),
+          auth: literalUnion(['bearer', 'hmac'] as const, 'bearer or hmac', { default: 'bearer' }),
+          token: Type.Optional(Secret('the bearer token (auth: bearer)')),
+          hmac_key: Type.Optional(Secret('the shared HMAC-SHA256 key (auth: hmac)')),
+          ca_file: Type.Optional(Type.String({ minLength: 1, description: "a PEM file with HQ's CA certificate" })),
+          timeout_ms: Type.Integer({ minimum: 1000, maximum: 120_000, default: 15_000, description: 'how long to wait for HQ, in ms (1000-120000)' }),
+          poll_s: Type.Integer({ minimum: 1, maximum: 300, default: 5, description: 'seconds between master-data polls (1-300)' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    batch_size: Type.Integer({ minimum: 1, maximum: 5000, default: 500, description: 'records per batch sent to HQ (1-5000)' }),
+    max_backoff_s: Type.Integer({ minimum: 1, maximum: 3600, default: 300, description: 'the longest wait between retries, in seconds (1-3600)' }),
+    alarm_after_s: Type.Integer({ minimum: 60, maximum: 30 * 86400, default: 3600, description: 'raise an alarm when the oldest unsent record is older than this many seconds' }),
+  },
+  { additionalProperties: false },
+);
+
 export const SimulatorSchema = Type.Object(
   {
     device: Id('the id of a device under devices'),
@@ -233,6 +273,7 @@ export const ConfigSchema = Type.Object(
     }),
     gate: Type.Unsafe<Static<typeof GateSchema>>({ ...GateSchema, default: {} }),
     video: Type.Unsafe<Static<typeof VideoSchema>>({ ...VideoSchema, default: {} }),
+    sync: Type.Unsafe<Static<typeof SyncSchema>>({ ...SyncSchema, default: {} }),
     demo: Type.Optional(DemoSchema),
   },
   { additionalProperties: false },
@@ -243,6 +284,7 @@ export type PersonConfig = Static<typeof PersonSchema>;
 export type SimulatorConfig = Static<typeof SimulatorSchema>;
 export type GateConfig = Static<typeof GateSchema>;
 export type VideoConfig = Static<typeof VideoSchema>;
+export type SyncConfig = Static<typeof SyncSchema>;
 export type VideoCameraConfig = Static<typeof VideoCameraSchema>;
 export type AccessListConfig = Static<typeof AccessListSchema>;
 export type TimeWindow = Static<typeof TimeWindowSchema>;

@@ -8,7 +8,7 @@ import type { ImportReport } from '../http/gate-contracts.js';
 import { newId } from '../core/ids.js';
 import { endOfLocalDay, isTimeZone, zonedInstant } from '../core/time.js';
 import type { Store } from '../store/db.js';
-import type { ResidentRow } from '../store/residents.js';
+import { unitIdFor, type ResidentRow } from '../store/residents.js';
 import { normaliseCard } from './credentials.js';
 import { checkPhone } from './identity.js';
 import { parsePlate, type PlateProblem } from './plates.js';
@@ -514,7 +514,7 @@ export function importResidents(csv: string, deps: ImportDeps): ImportReport {
         if (plan.unit) {
           unit = unitsByCode.get(plan.unit.code) ?? null;
           if (unit === null) {
-            unit = newId();
+            unit = unitIdFor(plan.unit.code);
             store.residents.addUnit({ id: unit, ...plan.unit }, at);
             unitsByCode.set(plan.unit.code, unit);
             unitCodeById.set(unit, plan.unit.code);

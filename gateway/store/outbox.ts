@@ -8,8 +8,9 @@ export class Outbox {
 
   constructor(db: Database.Database) {
     this.insert = db.prepare('INSERT INTO outbox (record_id, stream, payload, created_at) VALUES (?, ?, ?, ?)');
-    this.countUnsent = db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL');
-    this.oldestUnsent = db.prepare('SELECT min(created_at) AS at FROM outbox WHERE sent_at IS NULL');
+    // Parked records are not waiting: they wait for a person (see parked()).
+    this.countUnsent = db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL');
+    this.oldestUnsent = db.prepare('SELECT min(created_at) AS at FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL');
   }
 
   /** Queue a record for HQ. Call inside the transaction that writes the record. */

@@ -28,6 +28,14 @@ export interface CredentialRow {
   valid_until: number | null;
 }
 
+/**
+ * A unit's id follows from its code, so every gate of a compound (and HQ) names it the same: a visit
+ * registered at one gate refers to a unit the other gate knows.
+ */
+export function unitIdFor(code: string): string {
+  return `unit:${code}`;
+}
+
 export class ResidentRepo {
   private readonly credentialByValue: Database.Statement<[string, string], CredentialRow>;
   private readonly unitByCode: Database.Statement<[string], UnitRow>;

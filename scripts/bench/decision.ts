@@ -23,6 +23,13 @@ async function freePort(): Promise<number> {
 
 const card = (i: number) => String(5_000_000_000 + i);
 
+/** Cameras that have not yet written a segment or are not recording now. */
+async function notRecording(base: string, token: string, expected: number): Promise<string[]> {
+  const cams = (await (await fetch(`${base}/api/video/cameras`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string; recorder: { state: string; lastSegmentAt: number | null } }[];
+  if (cams.length !== expected) return [`${cams.length} cameras instead of ${expected}`];
+  return cams.filter((c) => c.recorder.state !== 'recording' || c.recorder.lastSegmentAt === null).map((c) => `${c.id}: ${c.recorder.state}`);
+}
+
 /**
  * With `cameras`, that many cameras record (real ffmpeg copying a 720p stream from a real RTSP source)
  * while the decisions are timed: DESIGN's budget holds "while 8 cameras record".
@@ -73,6 +80,12 @@ export async function run(opts: { cameras?: number } = {}): Promise<Record<strin
       const { id } = JSON.parse(payload.toString()) as { id: string };
       void barrier.publishAsync('gp/dev/barrier-north/ack', JSON.stringify({ id, ok: true }), { qos: 1 });
     });
+    if (opts.cameras) {
+      for (let i = 0; (await notRecording(base, token, opts.cameras)).length > 0; i++) {
+        if (i > 120) throw new Error(`cameras not recording: ${JSON.stringify(await notRecording(base, token, opts.cameras))}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const samples: number[] = [];
     for (let n = 0; n < decisions; n++) {
       const i = (n * 7919) % residents;
@@ -84,12 +97,8 @@ export async function run(opts: { cameras?: number } = {}): Promise<Record<strin
     }
     await reader.endAsync();
     await barrier.endAsync();
-    if (opts.cameras) {
-      // The figure only means something if every camera really was recording meanwhile.
-      const cams = (await (await fetch(`${base}/api/video/cameras`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string; recorder: { state: string; lastSegmentAt: number | null } }[];
-      const idle = cams.filter((c) => c.recorder.state !== 'recording' || c.recorder.lastSegmentAt === null);
-      if (cams.length !== opts.cameras || idle.length > 0) throw new Error(`cameras not recording during the decision bench: ${JSON.stringify(idle)}`);
-    }
+    // The figure only means something if every camera really was recording meanwhile.
+    if (opts.cameras && (await notRecording(base, token, opts.cameras)).length > 0) throw new Error('a camera stopped recording during the decision bench');
     const suffix = opts.cameras ? `_while_${opts.cameras}_cameras_record` : '';
     return { [`decision_p50_ms${suffix}`]: round2(percentile(samples, 50)), [`decision_p99_ms${suffix}`]: round2(percentile(samples, 99)) };
   } finally {
