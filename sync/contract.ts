@@ -62,7 +62,7 @@ export const MasterData = Type.Object(
   {
     v: Type.Literal(contractVersion),
     compound: Id,
-    kind: Type.Union(masterKinds.map((k) => Type.Literal(k))),
+    kind: Type.Unsafe<MasterKind>(Type.Union(masterKinds.map((k) => Type.Literal(k)))),
     version: Type.Integer({ minimum: 1, description: 'increases with every change HQ makes to this kind' }),
     publishedAt: Epoch,
     data: Type.Unknown({ description: 'see master/<kind>.schema.json' }),

@@ -107,7 +107,8 @@ export class Patrol {
     return version;
   }
 
-  private loadPlans(): void {
+  /** Read the plan versions again: HQ's sync wrote a new one through its own store connection. */
+  loadPlans(): void {
     this.plans = this.deps.store.patrol.plans().map((p) => compilePlan(p.version, p.effective_from, JSON.parse(p.plan) as PatrolPlan));
     this.roundCache.clear();
   }
