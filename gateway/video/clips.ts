@@ -25,14 +25,15 @@ export async function cutClip(opts: { ffmpeg: string; recordingsDir: string; seg
   const gaps: ClipRange['gaps'] = [];
   let cursor = start;
   for (const seg of segments) {
-    if (seg.start_ms > cursor) gaps.push({ start: cursor, end: Math.min(seg.start_ms, end) });
+    // Under half a second between segments is a recorder restart's seam, not missing footage worth showing.
+    if (seg.start_ms - cursor > 500) gaps.push({ start: cursor, end: Math.min(seg.start_ms, end) });
     const file = join(opts.recordingsDir, seg.path);
     lines.push(`file '${file.replace(/'/g, "'\\''")}'`);
     if (start > seg.start_ms) lines.push(`inpoint ${((start - seg.start_ms) / 1000).toFixed(3)}`);
     if (end < seg.end_ms) lines.push(`outpoint ${((end - seg.start_ms) / 1000).toFixed(3)}`);
     cursor = Math.max(cursor, seg.end_ms);
   }
-  if (cursor < end) gaps.push({ start: cursor, end });
+  if (end - cursor > 500) gaps.push({ start: cursor, end });
   mkdirSync(dirname(opts.out), { recursive: true });
   const list = `${opts.out}.ffconcat`;
   writeFileSync(list, lines.join('\n') + '\n');

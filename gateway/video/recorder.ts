@@ -206,8 +206,10 @@ export class CameraRecorder {
     // carry whole seconds only. Re-anchoring when the two drift apart follows a camera clock that runs fast or slow.
     const now = this.deps.clock.now();
     if (this.anchor === null || Math.abs(this.anchor + streamEnd - now) > driftMs) this.anchor = now - streamEnd;
-    // Whole milliseconds: stream times are decimal seconds (4.1 * 1000 is not an integer).
-    this.place(join(stagingDir(this.deps.recordingsDir, this.camera), name), Math.round(this.anchor + streamStart), Math.round(streamEnd - streamStart));
+    // Whole milliseconds (stream times are decimal seconds), rounded at both ends so that one
+    // segment's end is exactly the next one's start.
+    const start = Math.round(this.anchor + streamStart);
+    this.place(join(stagingDir(this.deps.recordingsDir, this.camera), name), start, Math.round(this.anchor + streamEnd) - start);
   }
 
   /** Move a finished staged file into the layout and index it. */
