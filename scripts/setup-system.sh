@@ -12,6 +12,9 @@ command -v udevadm >/dev/null 2>&1 || need+=(udev)
 # Recording is tested against a third-party RTSP source: gst-rtsp-server (python3-gi works with /usr/bin/python3 only).
 /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); gi.require_version("Gst", "1.0"); from gi.repository import Gst; Gst.init(None); assert Gst.ElementFactory.find("x264enc") and Gst.ElementFactory.find("x265enc") and Gst.ElementFactory.find("videotestsrc")' >/dev/null 2>&1 \
   || need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad)
+# Sync to HQ is tested against third-party servers: Mosquitto (with mosquitto_passwd) and a private PostgreSQL cluster, any major version.
+command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # The touchscreen shows Chinese: without a CJK font Chromium draws boxes.
 { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null; } || need+=(fonts-noto-cjk)
 

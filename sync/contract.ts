@@ -10,7 +10,7 @@ const Epoch = Type.Integer({ minimum: 0, description: 'UTC epoch milliseconds, b
 /** One record from a gate's outbox. `id` is the record's UUIDv7: HQ upserts on (stream, id). */
 export const UpRecord = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 200, description: "the record's id (UUIDv7, or a composite key for a few streams); the same record sent again is the same id" }),
+    id: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$', description: "the record's id (UUIDv7, or a composite key for a few streams); the same record sent again is the same id" }),
     seq: Type.Integer({ minimum: 1, description: "the gate's outbox sequence: increasing per gate, so order per stream is seq order" }),
     at: Epoch,
     data: Type.Unknown({ description: 'the record as the gate holds it; see records/<stream>.schema.json' }),
@@ -47,6 +47,13 @@ export const UpAnswer = Type.Object(
   { additionalProperties: false },
 );
 export type UpAnswer = Static<typeof UpAnswer>;
+
+/**
+ * MQTT 5 request/response: a gate sets this as each batch's Response Topic (and the batch's
+ * Idempotency-Key as Correlation Data); HQ's consumer publishes the UpAnswer there once the batch is
+ * stored. The broker's PUBACK says only that the broker has the batch, not what HQ made of it.
+ */
+export const answerTopic = (compound: string, site: string): string => `guardpost/v1/${compound}/${site}/answer`;
 
 /** Kinds of master data HQ owns and gates apply. */
 export const masterKinds = ['residents', 'watchlist', 'patrol_plan', 'preregistrations'] as const;

@@ -25,7 +25,7 @@ export const MasterResident = Type.Object(
     kind: Type.Union([Type.Literal('owner'), Type.Literal('tenant'), Type.Literal('family'), Type.Literal('staff')]),
     /** residents.name */
     name: Type.String({ minLength: 1, maxLength: 32 }),
-    /** residents.phone, normalised by the gate as on import (gateway/gate/identity.ts checkPhone). */
+    /** residents.phone, as given: send it normalised (digits only, or 0area-number for a landline). */
     phone: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 24 })])),
     /** credentials.list of every card and plate below. */
     list: ListId,
@@ -41,8 +41,9 @@ export const MasterResident = Type.Object(
 export type MasterResident = Static<typeof MasterResident>;
 
 /**
- * The compound's complete resident list. A resident, card or plate that was in the gate's previous
- * HQ copy and is missing here is deactivated (residents.active = 0, credentials.active = 0).
+ * The compound's complete resident list: it replaces the gate's. Residents missing from it, and every
+ * card and plate with a holder, are deactivated first (those a CSV import added at the gate too);
+ * cards and plates with no holder (a blocked vehicle) stay.
  */
 export const ResidentsData = Type.Object(
   {
@@ -62,11 +63,11 @@ export const MasterWatchEntry = Type.Object(
     id: HqId,
     /** watchlist.kind */
     kind: Type.Union([Type.Literal('id_number'), Type.Literal('plate'), Type.Literal('phone')]),
-    /** watchlist.value, normalised by the gate as a guard's entry is (ID number, plate, phone). */
+    /** watchlist.value: a plate is normalised by the gate, an ID number or phone only trimmed, so send those normalised. */
     value: Type.String({ minLength: 1, maxLength: 32 }),
     /** watchlist.reason, shown to the guard on a hit. */
     reason: Type.String({ minLength: 1, maxLength: 100 }),
-    /** watchlist.added_by (the gate writes "hq" when absent). */
+    /** Who at HQ added it: watchlist.added_by becomes "hq:<addedBy>" ("hq" when absent). */
     addedBy: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     /** watchlist.added_at (the version's publishedAt when absent). */
     addedAt: Type.Optional(Epoch),
@@ -75,13 +76,13 @@ export const MasterWatchEntry = Type.Object(
 );
 export type MasterWatchEntry = Static<typeof MasterWatchEntry>;
 
-/** HQ's complete watchlist: HQ entries missing from a newer version are deactivated; entries guards added at the gate stay. */
+/** HQ's complete watchlist: HQ entries missing from a newer version are deactivated; entries guards added at the gate stay, unless HQ lists the same value. */
 export const WatchlistData = Type.Object({ entries: Type.Array(MasterWatchEntry, { maxItems: 100_000 }) }, { additionalProperties: false });
 export type WatchlistData = Static<typeof WatchlistData>;
 
 // ---- patrol plan ----------------------------------------------------------------------------
 
-/** The whole plan, as a supervisor PUTs it (gateway/http/patrol-contracts.ts): becomes the gate's next patrol plan version. */
+/** The whole plan, as a supervisor PUTs it (gateway/http/patrol-contracts.ts): patrol_plans gets it as its next version, in force from when it is applied. */
 export const PatrolPlanData = PatrolPlan;
 export type PatrolPlanData = Static<typeof PatrolPlanData>;
 
@@ -95,7 +96,7 @@ export const MasterPreregistration = Type.Object(
     code: Type.String({ pattern: '^[0-9]{8}$' }),
     /** preregistrations.visitor_name */
     visitorName: Type.String({ minLength: 1, maxLength: 32 }),
-    /** preregistrations.phone, normalised by the gate. */
+    /** preregistrations.phone, as given. */
     phone: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 24 })])),
     /** preregistrations.plate, normalised by the gate. */
     plate: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 16 })])),
@@ -111,8 +112,8 @@ export const MasterPreregistration = Type.Object(
 export type MasterPreregistration = Static<typeof MasterPreregistration>;
 
 /**
- * HQ's current pre-registrations (source 'hq'): missing ones that no visit used yet are withdrawn.
- * One a visit already used stays as it is (preregistrations.used_by_visit).
+ * HQ's current pre-registrations (preregistrations rows with source 'hq'): missing ones that no visit
+ * used yet are deleted; one a visit already used stays (preregistrations.used_by_visit).
  */
 export const PreregistrationsData = Type.Object({ items: Type.Array(MasterPreregistration, { maxItems: 100_000 }) }, { additionalProperties: false });
 export type PreregistrationsData = Static<typeof PreregistrationsData>;
