@@ -27,6 +27,8 @@ import { demoPatrolPlanPath, demoResidentsPath } from './core/paths.js';
 import type { PatrolPlan } from './http/patrol-contracts.js';
 import { Patrol } from './patrol/service.js';
 import { Video } from './video/service.js';
+import { Sync } from '../sync/sync.js';
+import { SyncMonitor } from './sync-monitor.js';
 import { lockDataDir, type DataDirLock } from './store/lock.js';
 
 export interface GatewayOptions {
@@ -103,7 +105,7 @@ export class Gateway {
     const lock: DataDirLock = await lockDataDir(dataDir);
     this.push('lock', () => lock.release());
 
-    const store = openStore({ dataDir, now: () => clock.now() });
+    const store = openStore({ dataDir, now: () => clock.now(), checkpointsElsewhere: config.sync.enabled });
     this.store = store;
     this.push('store', () => {
       this.store = null;
@@ -159,11 +161,15 @@ export class Gateway {
     await devices.start();
     this.push('devices', () => devices.stop());
 
+    // The link to HQ: its own worker thread and store connection, so draining never delays the gate.
+    const sync = new Sync({ site: config.site.id, dataDir, sync: config.sync, log: log.child({ component: 'sync' }), clock });
+    let syncMonitor: SyncMonitor | null = null;
     const metrics = new Metrics(bus, {
       devices: () => devices.list(),
       outboxDepth: () => store.outbox.depth(),
       storeBytes: () => store.sizeBytes(),
       mqttClients: () => broker.connectedClients(),
+      sync: () => syncMonitor!.view(),
     });
     metrics.start();
     this.push('metrics', () => metrics.stop());
@@ -188,6 +194,14 @@ export class Gateway {
     schedule.start();
     this.push('gate-schedule', () => schedule.stop());
 
+    syncMonitor = new SyncMonitor({ sync, enabled: config.sync.enabled, store, alarms, clock, patrol, log: log.child({ component: 'sync' }), alarmAfterS: config.sync.alarm_after_s });
+    syncMonitor.start();
+    sync.start();
+    this.push('sync', async () => {
+      syncMonitor!.stop();
+      await sync.stop();
+    });
+
     const video = new Video({ config, store, bus, clock, log: log.child({ component: 'video' }), alarms, devices });
     video.start();
     this.push('video', () => video.stop());
@@ -206,6 +220,7 @@ export class Gateway {
       gate: { access, visitors, passes, shifts },
       patrol,
       video,
+      sync: syncMonitor,
       startedAt,
     });
     this.app = app;

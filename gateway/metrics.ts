@@ -2,12 +2,14 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { EventBus } from './core/bus.js';
 import type { DeviceStatus } from '../drivers/registry.js';
+import type { SyncView } from './http/contracts.js';
 
 export interface MetricsSources {
   devices(): DeviceStatus[];
   outboxDepth(): number;
   storeBytes(): number;
   mqttClients(): number;
+  sync(): SyncView;
 }
 
 const deviceStates = ['starting', 'online', 'offline', 'failed', 'stopped'] as const;
@@ -53,6 +55,38 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.outboxDepth());
+      },
+    });
+    new Gauge({
+      name: 'guardpost_sync_oldest_unsent_seconds',
+      help: 'Age of the oldest record not yet acknowledged by HQ (0 when none waits).',
+      registers,
+      collect() {
+        this.set(sources.sync().oldestUnsentAgeS ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'guardpost_sync_last_success_timestamp_seconds',
+      help: 'When HQ last acknowledged a batch (0 never).',
+      registers,
+      collect() {
+        this.set((sources.sync().lastSuccessAt ?? 0) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'guardpost_sync_parked_records',
+      help: 'Records HQ refused as invalid, waiting for an admin.',
+      registers,
+      collect() {
+        this.set(sources.sync().parked ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'guardpost_sync_online',
+      help: '1 while the link to HQ is up.',
+      registers,
+      collect() {
+        this.set(sources.sync().state === 'online' ? 1 : 0);
       },
     });
     new Gauge({

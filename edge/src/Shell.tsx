@@ -9,24 +9,28 @@ import { useLang } from './i18n.ts';
 import { GateSection } from './gate/GateSection.tsx';
 import { ControlRoom } from './patrol/ControlRoom.tsx';
 import { Review } from './patrol/Review.tsx';
+import { SyncChip } from './sync/SyncChip.tsx';
+import { SyncScreen } from './sync/SyncScreen.tsx';
+import { syncNeedsEye } from './sync/syncApi.ts';
 import { Approvals, usePendingCount } from './video/Approvals.tsx';
 import { Playback } from './video/Playback.tsx';
 import { Seals } from './video/Seals.tsx';
 import { Storage } from './video/Storage.tsx';
 import { Wall } from './video/Wall.tsx';
 
-type Section = 'gate' | 'control' | 'review' | 'admin' | 'devices' | 'wall' | 'playback' | 'approvals' | 'seals' | 'storage';
+type Section = 'gate' | 'control' | 'review' | 'admin' | 'devices' | 'wall' | 'playback' | 'approvals' | 'seals' | 'storage' | 'sync';
 
 // Supervisors also get the gate: they are the ones who may let a visitor in without the resident.
 // The video screens follow the gateway's roles: operators watch and ask; supervisors also decide, seal and plan storage.
+// HQ sync is the admin's to repair; the supervisor sees it too (read-only) since a backlog is theirs to report.
 const roleSections: Record<PersonView['role'], Section[]> = {
   guard: ['gate', 'devices'],
   operator: ['control', 'wall', 'playback', 'devices'],
-  supervisor: ['review', 'gate', 'wall', 'playback', 'approvals', 'seals', 'storage', 'devices'],
-  admin: ['admin', 'storage', 'devices'],
+  supervisor: ['review', 'gate', 'wall', 'playback', 'approvals', 'seals', 'storage', 'sync', 'devices'],
+  admin: ['admin', 'storage', 'sync', 'devices'],
 };
 // Screens read at a desk or made of pictures take the live strip's width too.
-const wide = new Set<Section>(['review', 'wall', 'playback']);
+const wide = new Set<Section>(['review', 'wall', 'playback', 'sync']);
 
 export interface ShellProps {
   person: PersonView;
@@ -45,10 +49,13 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
   const [section, setSection] = useState<Section>(sections[0] ?? 'devices');
   const devices = health?.devices ?? [];
   const tz = health?.site.timezone;
+  // Only for those who may open the screen, and not on the screen itself, which already says it all.
+  const sync = health?.sync;
+  const syncChip = sections.includes('sync') && section !== 'sync' && syncNeedsEye(sync) ? <SyncChip s={sync} onOpen={() => setSection('sync')} /> : null;
 
   return (
     <div class="shell">
-      <TopBar siteName={health?.site.name ?? ''} timeZone={tz} person={person} onLogout={onLogout} />
+      <TopBar siteName={health?.site.name ?? ''} timeZone={tz} person={person} onLogout={onLogout} status={syncChip} />
       {link === 'lost' && (
         <div class="banner" role="alert" data-testid="conn-banner">
           {t('connLost')}
@@ -93,6 +100,8 @@ export function Shell({ person, token, health, events, link, onLogout }: ShellPr
             <Seals token={token} timeZone={tz} />
           ) : section === 'storage' ? (
             <Storage token={token} timeZone={tz} />
+          ) : section === 'sync' ? (
+            <SyncScreen token={token} timeZone={tz} canRetry={person.role === 'admin'} />
           ) : section === 'devices' ? (
             <DeviceTable devices={devices} timeZone={tz} />
           ) : (

@@ -1,4 +1,5 @@
 // The bar over every screen: site, clock, language switch and, once signed in, who is on duty and logout.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { PersonView } from './contracts.ts';
 import { timeOfDay } from './format.ts';
@@ -36,9 +37,11 @@ export interface TopBarProps {
   timeZone: string | undefined;
   person?: PersonView;
   onLogout?(): void;
+  /** Something that needs attention site-wide (the HQ sync chip), beside the clock; absent when all is well. */
+  status?: ComponentChildren;
 }
 
-export function TopBar({ siteName, timeZone, person, onLogout }: TopBarProps) {
+export function TopBar({ siteName, timeZone, person, onLogout, status }: TopBarProps) {
   const { t } = useLang();
   return (
     <header class="topbar" data-testid="topbar">
@@ -54,6 +57,7 @@ export function TopBar({ siteName, timeZone, person, onLogout }: TopBarProps) {
         </span>
       )}
       <span class="spacer" />
+      {status}
       <Clock timeZone={timeZone} />
       <LangSwitch />
       {onLogout && (

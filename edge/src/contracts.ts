@@ -6,6 +6,9 @@ import type * as Video from '../../gateway/http/video-contracts.ts';
 
 export type { DeviceView, ErrorBody, EventView, EventsResponse, HealthResponse, LiveMessage, PersonView, SessionResponse } from '../../gateway/http/contracts.ts';
 
+// The sync to HQ.
+export type { ParkedRecordView, SyncResponse, SyncView } from '../../gateway/http/contracts.ts';
+
 export type IdType = Gate.IdType;
 export type ConfirmationMethod = Gate.ConfirmationMethod;
 export type UnitView = Gate.UnitView;

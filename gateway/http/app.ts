@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
 import { videoRoutes } from './routes/video.js';
+import { syncRoutes } from './routes/sync.js';
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -55,6 +56,7 @@ export async function buildApp(ctx: HttpContext) {
   await app.register(gateRoutes, { ctx });
   await app.register(patrolRoutes, { ctx });
   await app.register(videoRoutes, { ctx });
+  await app.register(syncRoutes, { ctx });
 
   const uiBuilt = existsSync(join(edgeDistDir, 'index.html'));
   if (uiBuilt) await app.register(fastifyStatic, { root: edgeDistDir, wildcard: false });

@@ -14,6 +14,7 @@ import type { Shifts } from '../gate/shifts.js';
 import type { Visitors } from '../gate/visitors.js';
 import type { Patrol } from '../patrol/service.js';
 import type { Video } from '../video/service.js';
+import type { SyncMonitor } from '../sync-monitor.js';
 
 export interface GateServices {
   access: Access;
@@ -41,5 +42,6 @@ export interface HttpContext {
   gate: GateServices;
   patrol: Patrol;
   video: Video;
+  sync: SyncMonitor;
   startedAt: number;
 }

@@ -32,12 +32,46 @@ export const DeviceView = Type.Object({
 });
 export type DeviceView = Static<typeof DeviceView>;
 
+/** The sync to HQ as screens and monitoring see it. */
+export const SyncView = Type.Object({
+  enabled: Type.Boolean(),
+  state: Type.Union([Type.Literal('connecting'), Type.Literal('online'), Type.Literal('backoff'), Type.Literal('auth-failed'), Type.Literal('disabled')]),
+  protocol: Nullable(Type.String()),
+  outboxDepth: Nullable(Type.Integer()),
+  oldestUnsentAgeS: Nullable(Type.Number()),
+  lastSuccessAt: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  lastErrorAt: Nullable(Type.Integer()),
+  nextAttemptAt: Nullable(Type.Integer()),
+  parked: Nullable(Type.Integer()),
+  /** The oldest unsent record is older than sync.alarm_after_s. */
+  overdue: Type.Boolean(),
+  /** Master data version in force per kind. */
+  masterVersions: Type.Record(Type.String(), Type.Integer()),
+});
+export type SyncView = Static<typeof SyncView>;
+
+/** A record HQ refused as invalid, waiting for an admin. */
+export const ParkedRecordView = Type.Object({
+  seq: Type.Integer(),
+  stream: Type.String(),
+  recordId: Type.String(),
+  createdAt: Type.Integer(),
+  parkedAt: Type.Integer(),
+  reason: Type.String(),
+});
+export type ParkedRecordView = Static<typeof ParkedRecordView>;
+
+export const SyncResponse = Type.Object({ sync: SyncView, parked: Type.Array(ParkedRecordView) });
+export type SyncResponse = Static<typeof SyncResponse>;
+
 export const HealthResponse = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   site: Type.Object({ id: Type.String(), name: Type.String(), timezone: Type.String() }),
   uptimeS: Type.Number(),
   store: Type.Object({ status: Type.Literal('ok'), schemaVersion: Type.Integer(), sizeBytes: Type.Integer(), outboxDepth: Type.Integer() }),
   broker: Type.Object({ status: Type.Literal('ok'), port: Type.Integer(), clients: Type.Integer() }),
+  sync: SyncView,
   devices: Type.Array(DeviceView),
 });
 export type HealthResponse = Static<typeof HealthResponse>;

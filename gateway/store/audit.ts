@@ -42,7 +42,7 @@ export function auditHash(e: Omit<AuditEntry, 'seq' | 'hash'>): string {
 export class AuditLog {
   private readonly lastHash: Database.Statement<[], { hash: string }>;
   private readonly insert: Database.Statement<[string, number, string, string, string | null, string, string, string]>;
-  private readonly appendTx: (input: AuditInput) => AuditEntry;
+  private readonly appendTx: Database.Transaction<(input: AuditInput) => AuditEntry>;
 
   constructor(
     private readonly db: Database.Database,
@@ -73,7 +73,8 @@ export class AuditLog {
 
   /** Append one entry (joins the caller's transaction when there is one). */
   append(input: AuditInput): AuditEntry {
-    return this.appendTx(input);
+    // IMMEDIATE: it reads the chain's last hash before writing (see openStore's transaction).
+    return this.appendTx.immediate(input);
   }
 
   /** Recompute the chain from the first row; reports the first row that does not match. */

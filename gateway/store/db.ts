@@ -48,6 +48,16 @@ export interface Store {
 export interface OpenStoreOptions {
   dataDir: string;
   now: () => number;
+  /**
+   * `gateway` (default): every commit on disk before it returns (synchronous=FULL). With
+   * `checkpointsElsewhere`, this connection never checkpoints the WAL itself: the sync worker's does,
+   * so a decision's commit never pays for copying a drain's pages into the database file.
+   * `sync`: the sync worker's connection. Its own writes (marks that HQ has a record, master data that
+   * HQ will send again) may be lost to a power cut without harm, so its commits skip the fsync
+   * (synchronous=NORMAL) and hold the write lock the gate needs for less time; it checkpoints.
+   */
+  role?: 'gateway' | 'sync';
+  checkpointsElsewhere?: boolean;
 }
 
 /** Make sure the data directory exists and is writable, with one clear error if not. */
@@ -69,7 +79,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before it returns, so an acknowledged record survives a power cut.
-    db.pragma('synchronous = FULL');
+    db.pragma(opts.role === 'sync' ? 'synchronous = NORMAL' : 'synchronous = FULL');
+    if (opts.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
   } catch (err) {
@@ -103,7 +114,9 @@ export function openStore(opts: OpenStoreOptions): Store {
     idempotency: new IdempotencyRepo(db),
     patrol: new PatrolRepo(db),
     video: new VideoRepo(db),
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    // IMMEDIATE: the sync worker writes through its own connection, and a deferred transaction that
+    // read first and then wants to write fails at once (SQLITE_BUSY) instead of waiting its turn.
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     sizeBytes() {
       return [path, `${path}-wal`].reduce((sum, f) => {
         try {

@@ -24,8 +24,8 @@ interface Row {
 
 export class DeviceEventRepo {
   private readonly insert: Database.Statement<[string, string, string, number, number, string]>;
-  private readonly recordOne: (event: DeviceEvent) => string;
-  private readonly recordBatch: (events: DeviceEvent[]) => string[];
+  private readonly recordOne: Database.Transaction<(event: DeviceEvent) => string>;
+  private readonly recordBatch: Database.Transaction<(events: DeviceEvent[]) => string[]>;
 
   constructor(
     private readonly db: Database.Database,
@@ -47,12 +47,12 @@ export class DeviceEventRepo {
 
   /** Durable when it returns (synchronous=FULL). */
   record(event: DeviceEvent): string {
-    return this.recordOne(event);
+    return this.recordOne.immediate(event);
   }
 
   /** Many events in one transaction: one fsync for the lot. */
   recordMany(events: DeviceEvent[]): string[] {
-    return this.recordBatch(events);
+    return this.recordBatch.immediate(events);
   }
 
   recent(limit: number): StoredDeviceEvent[] {

@@ -72,6 +72,7 @@ export class Video {
   private snapshotsRunning = 0;
   private readonly snapshotQueue: (() => void)[] = [];
   private offs: (() => void)[] = [];
+  private indexQueue: (() => void)[] = [];
   private clipTimer: Timer | null = null;
 
   constructor(private readonly deps: VideoDeps) {
@@ -119,8 +120,8 @@ export class Video {
         clock,
         log: log.child({ camera: cam.id }),
         previousEnd: store.video.lastSegment(cam.id)?.end_ms ?? null,
-        onSegment: (seg) => store.video.addSegment(seg),
-        onGap: (gap) => store.video.addGap(gap),
+        onSegment: (seg) => this.index(() => store.video.addSegment(seg)),
+        onGap: (gap) => this.index(() => store.video.addGap(gap)),
         onStatus: (status) => this.recorderChanged(cam, status),
         onClockJump: (camera, backMs) =>
           this.deps.alarms.raise('video.clock-jump', camera, `摄像机录像时间倒退 ${Math.round(backMs / 1000)} 秒：请检查系统时钟`, { camera, backMs }),
@@ -297,6 +298,25 @@ export class Video {
   }
 
   // ---- internals ----
+
+  /**
+   * Index writes wait for the end of the current turn and go in one commit: cameras cut segments on
+   * the same clock boundaries, and one fsync for all of them keeps the gate's decisions from queueing
+   * behind eight.
+   */
+  private index(write: () => void): void {
+    this.indexQueue.push(write);
+    if (this.indexQueue.length > 1) return;
+    setImmediate(() => {
+      const writes = this.indexQueue;
+      this.indexQueue = [];
+      try {
+        this.deps.store.transaction(() => writes.forEach((w) => w()));
+      } catch (err) {
+        this.deps.log.error({ err }, 'segment index write failed');
+      }
+    });
+  }
 
   private space() {
     const max = this.deps.config.video.max_gb;

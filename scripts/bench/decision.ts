@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { defaultConfigPath, packageRoot } from '../../gateway/core/paths.js';
+import { newId } from '../../gateway/core/ids.js';
+import { openStore } from '../../gateway/store/db.js';
+import { startMosquitto } from '../../test/helpers/mosquitto.js';
 import { startRtspSource } from '../../test/video/rtsp.js';
 import { percentile, round2 } from './stats.js';
 
@@ -23,6 +26,27 @@ async function freePort(): Promise<number> {
 
 const card = (i: number) => String(5_000_000_000 + i);
 
+/** Records waiting in the outbox, as the sync reports them (null until its first count). */
+async function outboxDepth(base: string, token: string): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const { sync } = (await (await fetch(`${base}/api/sync`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sync: { outboxDepth: number | null } };
+    if (sync.outboxDepth !== null) return sync.outboxDepth;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the sync never reported its outbox depth');
+}
+
+/** A backlog as a gate that was offline for days has it: audit-sized records across several streams. */
+function fillOutbox(dataDir: string, count: number): void {
+  const store = openStore({ dataDir, now: () => Date.now() });
+  const streams = ['decisions', 'audit', 'device_events', 'alarms'];
+  const payload = JSON.stringify({ entry_point: 'north-in', credential_kind: 'card', credential_value: '5000000123', outcome: 'granted', reason: 'list-auto', note: 'x'.repeat(120) });
+  store.transaction(() => {
+    for (let i = 0; i < count; i++) store.outbox.add(streams[i % streams.length]!, newId(), JSON.parse(payload), Date.now());
+  });
+  store.close();
+}
+
 /** Cameras that have not yet written a segment or are not recording now. */
 async function notRecording(base: string, token: string, expected: number): Promise<string[]> {
   const cams = (await (await fetch(`${base}/api/video/cameras`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string; recorder: { state: string; lastSegmentAt: number | null } }[];
@@ -31,17 +55,28 @@ async function notRecording(base: string, token: string, expected: number): Prom
 }
 
 /**
- * With `cameras`, that many cameras record (real ffmpeg copying a 720p stream from a real RTSP source)
- * while the decisions are timed: DESIGN's budget holds "while 8 cameras record".
+ * With `cameras`, that many cameras record (real ffmpeg copying a stream from a real RTSP source)
+ * while the decisions are timed: DESIGN's budget holds "while 8 cameras record and sync drains a
+ * backlog". With `backlog`, that many records wait in the outbox and the sync worker drains them to a
+ * real Mosquitto as HQ's broker during the timing.
  */
-export async function run(opts: { cameras?: number } = {}): Promise<Record<string, number>> {
+export async function run(opts: { cameras?: number; backlog?: number } = {}): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'guardpost-bench-'));
   const configPath = join(dir, 'bench.yaml');
-  const rtsp = opts.cameras ? await startRtspSource({ width: 1280, height: 720, fps: 15 }) : null;
+  // A light source: here the test pattern is encoded on the same two cores, unlike real cameras, and
+  // copying costs the same whatever the picture size.
+  const rtsp = opts.cameras ? await startRtspSource({ width: 640, height: 360, fps: 10 }) : null;
   let site = readFileSync(defaultConfigPath, 'utf8').replace('demo:\n  enabled: true', 'demo:\n  enabled: false');
   if (rtsp) {
     const cams = Array.from({ length: opts.cameras! }, (_, i) => `  cam-${i}:\n    type: rtsp\n    kind: camera\n    main_url: ${rtsp.url('main')}\n`).join('');
     site = site.replace('devices:\n', `devices:\n${cams}`) + '\nvideo:\n  segment_s: 10\n  min_free_gb: 0\n';
+  }
+  const hq = opts.backlog ? await startMosquitto([{ username: 'gate', password: 'gate-secret' }, { username: 'hq', password: 'hq-secret' }]) : null;
+  const hqConsumer = hq ? await connectAsync(hq.url, { username: 'hq', password: 'hq-secret', reconnectPeriod: 0 }) : null;
+  if (hq && hqConsumer) {
+    await hqConsumer.subscribeAsync('guardpost/v1/+/+/up/#', { qos: 0 });
+    site += `\nsync:\n  enabled: true\n  transport: mqtt\n  mqtt:\n    url: ${hq.url}\n    username: gate\n    password: gate-secret\n`;
+    fillOutbox(join(dir, 'data'), opts.backlog!);
   }
   writeFileSync(configPath, site);
   const httpPort = await freePort();
@@ -86,6 +121,7 @@ export async function run(opts: { cameras?: number } = {}): Promise<Record<strin
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    const depthBefore = opts.backlog ? await outboxDepth(base, token) : 0;
     const samples: number[] = [];
     for (let n = 0; n < decisions; n++) {
       const i = (n * 7919) % residents;
@@ -97,14 +133,21 @@ export async function run(opts: { cameras?: number } = {}): Promise<Record<strin
     }
     await reader.endAsync();
     await barrier.endAsync();
-    // The figure only means something if every camera really was recording meanwhile.
+    // The figure only means something if the backlog really drained meanwhile...
+    if (opts.backlog) {
+      const depthAfter = await outboxDepth(base, token);
+      if (!(depthAfter < depthBefore)) throw new Error(`the sync did not drain during the decision bench (${depthBefore} -> ${depthAfter})`);
+    }
+    // ...and every camera really was recording.
     if (opts.cameras && (await notRecording(base, token, opts.cameras)).length > 0) throw new Error('a camera stopped recording during the decision bench');
-    const suffix = opts.cameras ? `_while_${opts.cameras}_cameras_record` : '';
+    const suffix = `${opts.cameras ? `_while_${opts.cameras}_cameras_record` : ''}${opts.backlog ? '_during_drain' : ''}`;
     return { [`decision_p50_ms${suffix}`]: round2(percentile(samples, 50)), [`decision_p99_ms${suffix}`]: round2(percentile(samples, 99)) };
   } finally {
     gateway.kill('SIGTERM');
     await new Promise((r) => gateway.once('exit', r));
     await rtsp?.stop();
+    await hqConsumer?.endAsync();
+    await hq?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,12 +9,14 @@ import * as wand from './wand.js';
 import * as visitorLookup from './visitor-lookup.js';
 import * as video from './video.js';
 import * as live from './live.js';
+import * as sync from './sync.js';
 
 const benches: { name: string; run: () => Promise<Record<string, number>> }[] = [
   { name: 'ingest', run: ingest.run },
   { name: 'startup', run: startup.run },
   { name: 'decision', run: () => decision.run() },
   { name: 'decision while 8 cameras record', run: () => decision.run({ cameras: 8 }) },
+  { name: 'decision while sync drains a backlog', run: () => decision.run({ backlog: 300_000 }) },
   { name: 'visitor lookup', run: visitorLookup.run },
   { name: 'osdp', run: osdp.run },
   { name: 'osdp to relay', run: osdpRelay.run },
@@ -22,6 +24,7 @@ const benches: { name: string; run: () => Promise<Record<string, number>> }[] = 
   { name: 'patrol wand', run: wand.run },
   { name: 'video recording and retention', run: video.run },
   { name: 'live view', run: live.run },
+  { name: 'sync drain', run: () => sync.run() },
 ];
 
 const figures: Record<string, number> = {};

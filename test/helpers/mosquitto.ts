@@ -1,7 +1,7 @@
 // A private Mosquitto broker (Debian's) for tests and benches: its own port, password file and ACL, stoppable and restartable.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -71,10 +71,14 @@ export async function startMosquitto(users: MosquittoUser[]): Promise<Mosquitto>
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${stderr}`);
+      // Connect, never bind: a test bind of the port could take it from the broker starting up.
       const open = await new Promise<boolean>((resolve) => {
-        const s = createServer();
-        s.once('error', () => resolve(true));
-        s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
       });
       if (open) return;
       if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port}: ${stderr}`);

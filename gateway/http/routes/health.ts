@@ -19,6 +19,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ctx: HttpContext }> = asy
         outboxDepth: ctx.store.outbox.depth(),
       },
       broker: { status: 'ok' as const, port: ctx.broker.port(), clients: ctx.broker.clients() },
+      sync: ctx.sync.view(),
       devices: devices.map(({ id, name, kind, type, state, lastSeen, lastError }) => ({ id, name, kind, type, state, lastSeen, lastError })),
     };
   });

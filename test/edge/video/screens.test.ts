@@ -142,7 +142,7 @@ describe('edge UI: video screens', () => {
     expect(one.body.status).toBe('pending');
 
     const p = await newPage('sup-chen', '4444');
-    expect(await navIds(p)).toEqual(['review', 'gate', 'wall', 'playback', 'approvals', 'seals', 'storage', 'devices']);
+    expect(await navIds(p)).toEqual(['review', 'gate', 'wall', 'playback', 'approvals', 'seals', 'storage', 'sync', 'devices']);
     await expectTouchSized(p);
     await p.getByTestId('nav-approvals').tap();
     const card = p.locator(`[data-testid="pending-grant"][data-grant-id="${one.body.id}"]`);
@@ -212,7 +212,7 @@ describe('edge UI: video screens', () => {
     expect((await site.api('/api/video/grants', guardToken)).status).toBe(403);
 
     const admin = await newPage('admin', '9999');
-    expect(await navIds(admin)).toEqual(['admin', 'storage', 'devices']);
+    expect(await navIds(admin)).toEqual(['admin', 'storage', 'sync', 'devices']);
     await admin.getByTestId('nav-storage').tap();
     await admin.getByTestId('storage-disk').waitFor({ timeout: 10_000 });
     const adminToken = await site.token('admin', '9999');

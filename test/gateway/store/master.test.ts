@@ -82,7 +82,7 @@ describe('records shared by the other gate', () => {
   const visit = (status: string, leftAt: number | null) => ({
     id: 'visit-1', visitor_id: 'visitor-1', host_unit_id: 'whatever-the-other-gate-calls-it', host_name: '王先生', reason: '探亲', headcount: 1, plate: null,
     expected_leave_at: now + 3600_000, status, confirmation: 'call', confirmed_by: '王先生', confirmed_at: now, preregistration: null,
-    registered_by: 'guard-zhang', registered_at: now, entered_at: now, left_at: leftAt, name: '张三', id_type: 'id_card', id_number: '110101199003070011', phone: '13800138000', unit_code: '3-2-1201',
+    registered_by: 'guard-zhang', registered_at: now, entered_at: now, left_at: leftAt, name: '张三', id_type: 'mainland-id', id_number: '110101199003070011', phone: '13800138000', unit_code: '3-2-1201',
   });
   const pass = { id: 'pass-1', kind: 'visitor', code: '482913', visit_id: 'visit-1', unit_id: unitIdFor('3-2-1201'), holder_name: '张三', valid_from: now, valid_until: now + 3600_000, temp_card: null, plate: null, detail: '{}', status: 'active', issued_by: 'guard-zhang', issued_at: now, closed_by: null, closed_at: null };
 
