@@ -1,10 +1,10 @@
 // The MQTT transport to HQ's broker: batches as QoS 1 publishes answered by PUBACK, master data and the other gates' records by subscription.
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { masterKinds, masterTopic, parseUpTopic, peerTopic, sharedStreams, upTopic } from './contract.js';
+import { answerTopic, masterKinds, masterTopic, parseUpTopic, peerTopic, sharedStreams, upTopic } from './contract.js';
 import type { OutboxBatch } from './outbox-reader.js';
 import type { SyncLog } from './pump.js';
-import { isTrustError, parseMasterData, parseUpBatch, UpstreamError, type Inbound, type Outcome, type Upstream } from './upstream.js';
+import { isTrustError, parseMasterData, parseUpAnswer, parseUpBatch, UpstreamError, type Inbound, type Outcome, type Upstream } from './upstream.js';
 
 export interface MqttUpstreamOptions {
   /** mqtt://host:1883 or mqtts://host:8883 */
@@ -102,7 +102,7 @@ export class MqttUpstream implements Upstream {
       client.on('error', (err) => {
         error ??= err;
       });
-      client.on('message', (topic, payload) => this.onMessage(topic, payload));
+      client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.properties?.correlationData));
       client.on('close', () => {
         if (!connected) {
           client.end(true);
@@ -120,6 +120,7 @@ export class MqttUpstream implements Upstream {
     const peer = this.version === 5 ? { qos: 1 as const, nl: true } : { qos: 1 as const };
     const topics = {
       ...Object.fromEntries(masterKinds.map((k) => [masterTopic(compound, k), { qos: 1 as const }])),
+      ...(this.version === 5 ? { [answerTopic(compound, this.opts.site)]: { qos: 1 as const } } : {}),
       ...Object.fromEntries(sharedStreams.map((s) => [peerTopic(compound, s), peer])),
     };
     try {
@@ -132,10 +133,17 @@ export class MqttUpstream implements Upstream {
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, correlation: Buffer | undefined): void {
     const { inbound, log } = this.opts;
     // Runs before mqtt.js sends the PUBACK, so what is applied is on disk before the broker forgets it.
     try {
+      if (topic === answerTopic(this.opts.compound, this.opts.site)) {
+        // The correlation data is the batch's Idempotency-Key: <site>:<stream>:<first seq>-<last seq>.
+        const key = /^[a-z0-9-]+:([a-z_]+):(\d+)-(\d+)$/.exec(correlation?.toString('utf8') ?? '');
+        const answer = parseUpAnswer(payload.toString('utf8'));
+        if (key && answer.rejected.length > 0) inbound.refused(key[1]!, Number(key[2]), Number(key[3]), answer.rejected);
+        return;
+      }
       const up = parseUpTopic(topic);
       // Our own batches echo back under MQTT 3.1.1 (no no-local): not worth parsing.
       if (up?.site === this.opts.site) return;
@@ -161,7 +169,12 @@ export class MqttUpstream implements Upstream {
         },
       };
       this.pending.add(entry);
-      const properties = this.version === 5 ? { properties: { payloadFormatIndicator: true, contentType: 'application/json' } } : {};
+      // MQTT 5: HQ's consumer answers on our answer topic once it has stored (or refused) the batch.
+      const key = `${site}:${batch.stream}:${batch.seqs[0]}-${batch.seqs[batch.seqs.length - 1]}`;
+      const properties =
+        this.version === 5
+          ? { properties: { payloadFormatIndicator: true, contentType: 'application/json', responseTopic: answerTopic(compound, site), correlationData: Buffer.from(key) } }
+          : {};
       client.publish(upTopic(compound, site, batch.stream), body, { qos: 1, ...properties }, (err) => {
         if (!err) return entry.settle({ type: 'acked' });
         const code = (err as Error & { code?: unknown }).code;

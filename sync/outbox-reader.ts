@@ -68,8 +68,9 @@ export class OutboxReader {
          FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`,
       )
       .pluck();
-    // "sent_at IS NULL": an answer that comes twice leaves the first mark as it was.
-    this.setSent = db.prepare('UPDATE outbox SET sent_at = ? WHERE seq IN (SELECT value FROM json_each(?)) AND sent_at IS NULL');
+    // "sent_at IS NULL": an answer that comes twice leaves the first mark as it was. "parked_at IS NULL":
+    // HQ's verdict on the answer topic may overtake the broker's PUBACK, and a refusal stands.
+    this.setSent = db.prepare('UPDATE outbox SET sent_at = ? WHERE seq IN (SELECT value FROM json_each(?)) AND sent_at IS NULL AND parked_at IS NULL');
     this.setParked = db.prepare('UPDATE outbox SET parked_at = ?, parked_reason = ? WHERE seq IN (SELECT value FROM json_each(?)) AND sent_at IS NULL AND parked_at IS NULL');
     this.putState = db.prepare('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.getState = db.prepare('SELECT value FROM sync_state WHERE key = ?');
@@ -167,6 +168,19 @@ export class OutboxReader {
       }
     })();
     return { sent: sent.length, parked: parkedCount, unanswered };
+  }
+
+  /** Records HQ's consumer refused after the broker took their batch: from sent back to parked. */
+  parkSent(stream: string, fromSeq: number, toSeq: number, rejected: readonly { id: string; reason: string }[], at: number): number {
+    this.cached = null;
+    const park = this.db.prepare(
+      'UPDATE outbox SET sent_at = NULL, parked_at = ?, parked_reason = ? WHERE stream = ? AND seq BETWEEN ? AND ? AND record_id = ? AND parked_at IS NULL',
+    );
+    let n = 0;
+    this.db.transaction(() => {
+      for (const r of rejected) n += park.run(at, clip(`HQ rejected the record: ${r.reason}`), stream, fromSeq, toSeq, r.id).changes;
+    })();
+    return n;
   }
 
   /** Park every record of the batch: HQ refused it as a whole. */

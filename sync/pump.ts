@@ -88,6 +88,10 @@ export class SyncPump {
     this.inbound = {
       master: (m) => this.applyMaster(m),
       peer: (b) => this.applyPeer(b),
+      refused: (stream, fromSeq, toSeq, rejected) => {
+        const parked = opts.reader.parkSent(stream, fromSeq, toSeq, rejected, opts.clock.now());
+        if (parked > 0) opts.log('warn', 'HQ refused records the broker had taken: parked', { stream, parked });
+      },
       versions: () => opts.apply.versions(),
     };
     this.upstream = opts.upstream(this.inbound);
@@ -182,6 +186,9 @@ export class SyncPump {
         // Caught up: say so now rather than at the next periodic report.
         if (this.current.outboxDepth !== 0) this.report();
         await this.pauses.wait(idleMs);
+        // Nothing is in flight: start again from the oldest unsent row, so a record an admin unparked
+        // (behind the read position) goes too.
+        reader.rewind();
         continue;
       }
       // Later batches may already be answered; settling strictly in order keeps the marks in seq order per stream.

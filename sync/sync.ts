@@ -50,12 +50,10 @@ export function createPump(init: SyncWorkerInit, deps: PumpDeps): SyncPump {
   return new SyncPump({
     envelope,
     reader: new OutboxReader(store.db, sync.batch_size),
-    // IMMEDIATE: this is a second connection, and a deferred transaction that reads first and then
-    // writes fails outright (SQLITE_BUSY_SNAPSHOT) when the gateway committed in between; taking the
-    // write lock first waits for the gateway (busy_timeout) instead. The functions' own transactions nest.
+    // Both apply in the store's own IMMEDIATE transactions: this is a second connection to the database.
     apply: {
-      master: (m, now) => store.db.transaction(() => applyMasterData(store, m, now)).immediate(),
-      peer: (batch, now) => store.db.transaction(() => applyPeerBatch(store, batch, site, now)).immediate(),
+      master: (m, now) => applyMasterData(store, m, now),
+      peer: (batch, now) => applyPeerBatch(store, batch, site, now),
       versions: () => masterVersions(store),
     },
     upstream: (inbound): Upstream => {

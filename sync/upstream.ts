@@ -18,6 +18,11 @@ export type Outcome =
 export interface Inbound {
   master(m: MasterData): void;
   peer(batch: UpBatch): void;
+  /**
+   * HQ's consumer refused records of a batch the broker had already acknowledged (MQTT 5 answer
+   * topic): they come back from "sent" to parked, with HQ's reason.
+   */
+  refused(stream: string, fromSeq: number, toSeq: number, rejected: readonly { id: string; reason: string }[]): void;
   /** The master-data version in force per kind. */
   versions(): Record<string, number>;
 }
