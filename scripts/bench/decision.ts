@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { defaultConfigPath, packageRoot } from '../../gateway/core/paths.js';
-import { newId } from '../../gateway/core/ids.js';
-import { openStore } from '../../gateway/store/db.js';
 import { startMosquitto } from '../../test/helpers/mosquitto.js';
 import { startRtspSource } from '../../test/video/rtsp.js';
 import { percentile, round2 } from './stats.js';
+import { fill } from './sync.js';
 
 const residents = 100_000;
 const decisions = Number(process.env.BENCH_DECISIONS ?? 10_000);
@@ -36,16 +35,6 @@ async function outboxDepth(base: string, token: string): Promise<number> {
   throw new Error('the sync never reported its outbox depth');
 }
 
-/** A backlog as a gate that was offline for days has it: audit-sized records across several streams. */
-function fillOutbox(dataDir: string, count: number): void {
-  const store = openStore({ dataDir, now: () => Date.now() });
-  const streams = ['decisions', 'audit', 'device_events', 'alarms'];
-  const payload = JSON.stringify({ entry_point: 'north-in', credential_kind: 'card', credential_value: '5000000123', outcome: 'granted', reason: 'list-auto', note: 'x'.repeat(120) });
-  store.transaction(() => {
-    for (let i = 0; i < count; i++) store.outbox.add(streams[i % streams.length]!, newId(), JSON.parse(payload), Date.now());
-  });
-  store.close();
-}
 
 /** Cameras that have not yet written a segment or are not recording now. */
 async function notRecording(base: string, token: string, expected: number): Promise<string[]> {
@@ -76,7 +65,7 @@ export async function run(opts: { cameras?: number; backlog?: number } = {}): Pr
   if (hq && hqConsumer) {
     await hqConsumer.subscribeAsync('guardpost/v1/+/+/up/#', { qos: 0 });
     site += `\nsync:\n  enabled: true\n  transport: mqtt\n  mqtt:\n    url: ${hq.url}\n    username: gate\n    password: gate-secret\n`;
-    fillOutbox(join(dir, 'data'), opts.backlog!);
+    fill(join(dir, 'data'), opts.backlog!);
   }
   writeFileSync(configPath, site);
   const httpPort = await freePort();

@@ -14,6 +14,7 @@ import { createLogger } from '../../gateway/core/log.js';
 import { openStore } from '../../gateway/store/db.js';
 import { Sync } from '../../sync/sync.js';
 import { startMosquitto } from '../../test/helpers/mosquitto.js';
+import { decisionPayload } from '../../test/sync/upstream/gate.js';
 
 const total = 1_000_000;
 const password = 'bench-north-pw';
@@ -98,29 +99,14 @@ export async function run(opts: SyncBenchOptions = {}): Promise<Record<string, n
 }
 
 /** One transaction, as a backlog after days offline looks: ~300-byte records across the usual streams. */
-function fill(dir: string, records: number): void {
+export function fill(dir: string, records: number): void {
   const store = openStore({ dataDir: dir, now: Date.now });
   try {
     const at = Date.now() - 3 * 86400_000;
     store.transaction(() => {
       for (let i = 0; i < records; i++) {
         const id = newId();
-        store.outbox.add(streams[i % streams.length]!, id, {
-          id,
-          at: at + i,
-          entry_point: 'north-gate',
-          direction: i % 2 ? 'out' : 'in',
-          device_id: 'reader-north-1',
-          credential_kind: 'card',
-          credential_value: String(3_005_127_841 + i),
-          outcome: 'granted',
-          reason: 'auto: residents list',
-          subject: `resident:${id.slice(-12)}`,
-          subject_name: '李建国',
-          list: 'residents',
-          barrier: 'barrier-north',
-          barrier_status: 'opened',
-        }, at + i);
+        store.outbox.add(streams[i % streams.length]!, id, decisionPayload(id, at + i, i), at + i);
       }
     });
   } finally {
