@@ -26,12 +26,14 @@ export function masterVersions(store: Store): Record<string, number> {
  * than what the gate has. The gate decides from this copy until a newer one arrives.
  */
 export function applyMasterData(store: Store, m: MasterData, now: number): MasterApplied {
+  // Worked out before the write lock is taken: only the changes are written under it.
+  const residents = m.kind === 'residents' ? residentChanges(store, m.data as ResidentsData) : null;
   return store.transaction(() => {
     const current = (store.db.prepare('SELECT version FROM master_versions WHERE kind = ?').get(m.kind) as { version: number } | undefined)?.version ?? 0;
     if (m.version <= current) return { applied: false, reason: `version ${m.version} is not newer than ${current}` };
     switch (m.kind) {
       case 'residents':
-        applyResidents(store, m.data as ResidentsData, now);
+        writeResidents(store, residents!, now);
         break;
       case 'watchlist':
         applyWatchlist(store, m.data as WatchlistData, now);
@@ -49,31 +51,79 @@ export function applyMasterData(store: Store, m: MasterData, now: number): Maste
   });
 }
 
-/** Residents, their units, cards and plates: HQ's ids are kept, so every gate names a person the same. */
-function applyResidents(store: Store, data: ResidentsData, now: number): void {
+interface ResidentChanges {
+  units: { id: string; code: string; building: string; entrance: string; room: string }[];
+  upsert: { id: string; unit_id: string | null; kind: string; name: string; phone: string | null }[];
+  retire: string[];
+  dropCredentials: string[];
+  addCredentials: { kind: 'card' | 'plate'; value: string; holder: string; list: string; validUntil: number | null }[];
+}
+
+/**
+ * What a complete resident copy changes at this gate, worked out by reading only (no write lock): the
+ * copy is whole, but from one version to the next little of it changes, and rewriting 100,000
+ * residents would hold up the gate's decisions for a second.
+ */
+function residentChanges(store: Store, data: ResidentsData): ResidentChanges {
   const { db } = store;
-  const upsertUnit = db.prepare(
-    `INSERT INTO units (id, code, building, entrance, room, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET building = excluded.building, entrance = excluded.entrance, room = excluded.room, updated_at = excluded.updated_at`,
-  );
-  for (const unit of data.units) {
-    const [building = unit.code, entrance = '', room = ''] = unit.code.split('-');
-    upsertUnit.run(unitIdFor(unit.code), unit.code, building, entrance, room, now);
+  const knownUnits = new Set(db.prepare('SELECT code FROM units').pluck().all() as string[]);
+  const units = data.units
+    .filter((u) => !knownUnits.has(u.code))
+    .map((u) => {
+      const [building = u.code, entrance = '', room = ''] = u.code.split('-');
+      return { id: unitIdFor(u.code), code: u.code, building, entrance, room };
+    });
+  type Row = { id: string; unit_id: string | null; kind: string; name: string; phone: string | null; active: number };
+  const current = new Map((db.prepare('SELECT id, unit_id, kind, name, phone, active FROM residents').all() as Row[]).map((r) => [r.id, r]));
+  const upsert: ResidentChanges['upsert'] = [];
+  const wanted = new Set<string>();
+  const key = (c: { holder: string; kind: string; value: string; list: string; validUntil: number | null }) => [c.holder, c.kind, c.value, c.list, c.validUntil ?? ''].join('\u0000');
+  const desired = new Map<string, ResidentChanges['addCredentials'][number]>();
+  for (const r of data.residents) {
+    wanted.add(r.id);
+    const row = { id: r.id, unit_id: r.unit === null ? null : unitIdFor(r.unit), kind: r.kind, name: r.name, phone: r.phone ?? null };
+    const now = current.get(r.id);
+    if (!now || now.active !== 1 || now.unit_id !== row.unit_id || now.kind !== row.kind || now.name !== row.name || now.phone !== row.phone) upsert.push(row);
+    // Normalised as the gate normalises what a reader or plate camera sends, so lookups match.
+    const validUntil = r.validUntil ?? null;
+    for (const card of r.cards) {
+      const c = { kind: 'card' as const, value: normaliseCard(card), holder: r.id, list: r.list, validUntil };
+      desired.set(key(c), c);
+    }
+    for (const plate of r.plates) {
+      const c = { kind: 'plate' as const, value: normalisePlate(plate), holder: r.id, list: r.list, validUntil };
+      desired.set(key(c), c);
+    }
   }
+  const retire = [...current.values()].filter((r) => r.active === 1 && !wanted.has(r.id)).map((r) => r.id);
+  type Cred = { id: string; kind: 'card' | 'plate'; value: string; holder_id: string; list: string; valid_until: number | null };
+  const held = db.prepare('SELECT id, kind, value, holder_id, list, valid_until FROM credentials WHERE active = 1 AND holder_id IS NOT NULL').all() as Cred[];
+  const dropCredentials: string[] = [];
+  for (const c of held) {
+    const k = key({ holder: c.holder_id, kind: c.kind, value: c.value, list: c.list, validUntil: c.valid_until });
+    if (desired.has(k)) desired.delete(k);
+    else dropCredentials.push(c.id);
+  }
+  return { units, upsert, retire, dropCredentials, addCredentials: [...desired.values()] };
+}
+
+/** Residents, their units, cards and plates as HQ has them: HQ's ids are kept, so every gate names a person the same. */
+function writeResidents(store: Store, changes: ResidentChanges, now: number): void {
+  const { db } = store;
+  const addUnit = db.prepare('INSERT INTO units (id, code, building, entrance, room, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
+  for (const u of changes.units) addUnit.run(u.id, u.code, u.building, u.entrance, u.room, now);
   const upsertResident = db.prepare(
     `INSERT INTO residents (id, unit_id, kind, name, phone, active, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)
      ON CONFLICT (id) DO UPDATE SET unit_id = excluded.unit_id, kind = excluded.kind, name = excluded.name, phone = excluded.phone, active = 1, updated_at = excluded.updated_at`,
   );
-  // The copy is complete: credentials are replaced wholesale, residents missing from it are retired.
-  db.prepare('UPDATE credentials SET active = 0, updated_at = ? WHERE active = 1 AND holder_id IS NOT NULL').run(now);
-  db.prepare('UPDATE residents SET active = 0, updated_at = ? WHERE active = 1').run(now);
-  const addCredential = db.prepare('INSERT INTO credentials (id, kind, value, holder_id, list, valid_from, valid_until, active, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, 1, ?)');
-  for (const r of data.residents) {
-    upsertResident.run(r.id, r.unit === null ? null : unitIdFor(r.unit), r.kind, r.name, r.phone ?? null, now);
-    // Normalised as the gate normalises what a reader or plate camera sends, so lookups match.
-    for (const card of r.cards) addCredential.run(newId(), 'card', normaliseCard(card), r.id, r.list, r.validUntil ?? null, now);
-    for (const plate of r.plates) addCredential.run(newId(), 'plate', normalisePlate(plate), r.id, r.list, r.validUntil ?? null, now);
-  }
+  for (const r of changes.upsert) upsertResident.run(r.id, r.unit_id, r.kind, r.name, r.phone, now);
+  const retire = db.prepare('UPDATE residents SET active = 0, updated_at = ? WHERE id = ?');
+  for (const id of changes.retire) retire.run(now, id);
+  // Old credentials go before new ones arrive: a card may move from one holder to another.
+  const drop = db.prepare('UPDATE credentials SET active = 0, updated_at = ? WHERE id = ?');
+  for (const id of changes.dropCredentials) drop.run(now, id);
+  const add = db.prepare('INSERT INTO credentials (id, kind, value, holder_id, list, valid_from, valid_until, active, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, 1, ?)');
+  for (const c of changes.addCredentials) add.run(newId(), c.kind, c.value, c.holder, c.list, c.validUntil, now);
 }
 
 /** HQ's watchlist replaces HQ's previous one (entries HQ added are marked "hq" or "hq:<who>"); entries a guard added here stay. */

@@ -51,6 +51,9 @@ describe('master data from HQ', () => {
     // hq-r1 is no longer in HQ's copy: their card no longer opens.
     expect(store.residents.credential('card', '111')).toBeUndefined();
     expect(store.residents.credential('card', '222')).toMatchObject({ holder_id: 'hq-r2' });
+    // A card handed from one resident to another: the old holder's goes before the new one's arrives.
+    applyMasterData(store, residents(5, [{ id: 'hq-r2', unit: '1-1-101', cards: [], plates: [] }, { id: 'hq-r3', unit: '1-1-102', cards: ['222'], plates: [] }]), now);
+    expect(store.residents.credential('card', '222')).toMatchObject({ holder_id: 'hq-r3' });
   });
 
   it('applies nothing of a copy that fails half way', () => {
