@@ -17,6 +17,8 @@ export interface RecorderStatus {
   lastSegmentAt: number | null;
   lastError: string | null;
   restarts: number;
+  /** ffmpeg runs that ended without a segment since the last one: a recorder that keeps failing. */
+  failuresInARow: number;
   codec: string | null;
   width: number | null;
   height: number | null;
@@ -68,7 +70,7 @@ export class CameraRecorder {
   ) {
     this.prevEnd = deps.previousEnd;
     this.gapReason = 'recorder not running (gateway stopped)';
-    this.status = { state: 'no-stream', since: deps.clock.now(), lastSegmentAt: null, lastError: null, restarts: 0, codec: null, width: null, height: null };
+    this.status = { state: 'no-stream', since: deps.clock.now(), lastSegmentAt: null, lastError: null, restarts: 0, failuresInARow: 0, codec: null, width: null, height: null };
   }
 
   snapshot(): RecorderStatus {
@@ -168,6 +170,7 @@ export class CameraRecorder {
       if (!this.running || this.halted) return;
       this.status.lastError = this.lastStderr ?? this.status.lastError ?? `ffmpeg exited (${signal ?? code})`;
       this.gapReason = `recorder restarted: ${this.status.lastError}`;
+      this.status.failuresInARow += 1;
       this.deps.log.warn({ camera: this.camera, code, signal, lastError: this.status.lastError }, 'recorder ffmpeg ended');
       this.setState('stalled');
       this.restartMs = Math.min(this.restartMs * 2, maxRestartMs);
@@ -240,6 +243,7 @@ export class CameraRecorder {
     this.gapReason = 'no footage received';
     this.status.lastSegmentAt = this.deps.clock.now();
     this.status.lastError = null;
+    this.status.failuresInARow = 0;
     this.restartMs = firstRestartMs;
     this.setState('recording');
   }

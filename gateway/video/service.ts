@@ -351,7 +351,7 @@ export class Video {
   private recorderChanged(cam: CameraSlot, status: RecorderStatus): void {
     const { alarms } = this.deps;
     // A recorder that keeps failing while its camera answers is its own fault (wrong URL, ffmpeg missing).
-    if (status.state === 'stalled' && status.restarts >= 3) {
+    if (status.state === 'stalled' && status.failuresInARow >= 3) {
       alarms.raise('video.recording-failed', cam.id, `录像中断：${cam.name}`, { camera: cam.id, error: status.lastError });
     } else if (status.state === 'recording') {
       alarms.clear('video.recording-failed', cam.id, 'recording again');

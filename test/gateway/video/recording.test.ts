@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { ManualClock, systemClock } from '../../../gateway/core/clock.js';
 import { openStore, type Store } from '../../../gateway/store/db.js';
 import type { GapRow } from '../../../gateway/store/video.js';
 import { cutClip } from '../../../gateway/video/clips.js';
@@ -158,4 +158,40 @@ describe('recorder when the wall clock jumps back', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+describe('recorder without an ffmpeg', () => {
+  it('says where it looked, keeps retrying with backoff, and counts the failures in a row', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gp-noff-'));
+    const clock = new ManualClock(Date.now());
+    const statuses: RecorderStatus[] = [];
+    const recorder = new CameraRecorder('yard', {
+      ffmpeg: '/nonexistent/ffmpeg',
+      recordingsDir: join(dir, 'recordings'),
+      segmentS: 2,
+      staleAfterMs: 8000,
+      clock,
+      log,
+      previousEnd: null,
+      onSegment: () => undefined,
+      onGap: () => undefined,
+      onStatus: (s) => statuses.push(s),
+      onClockJump: () => undefined,
+    });
+    try {
+      recorder.start();
+      recorder.setSource('rtsp://127.0.0.1:9/none');
+      // Each try waits its backoff on the clock, moved half a second per real poll.
+      await waitFor('three failures in a row', () => {
+        clock.advance(500);
+        return recorder.snapshot().failuresInARow >= 3;
+      });
+      expect(recorder.snapshot().lastError).toBe('ffmpeg not found at "/nonexistent/ffmpeg": install Debian\'s ffmpeg or set video.ffmpeg');
+      expect(recorder.snapshot().restarts).toBeGreaterThanOrEqual(2);
+      expect(statuses.some((s) => s.state === 'stalled')).toBe(true);
+    } finally {
+      await recorder.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
