@@ -77,7 +77,6 @@ export class OnvifCamera implements Driver {
   private readonly pauses: Pauses;
   private readonly ptzQueue = new CommandQueue((cmd) => this.ptz(cmd));
   /** Reasons already handed to ctx.reject: a camera repeats its oddity every pull, once is enough. */
-  private readonly rejected = new Set<string>();
 
   constructor(
     private readonly config: OnvifConfig,
@@ -194,7 +193,7 @@ export class OnvifCamera implements Driver {
       return await request;
     } catch (err) {
       if (!isRefusal(err)) throw err;
-      if (err.kind === 'garbage') this.rejectOnce(err);
+      if (err.kind === 'garbage') this.reject(err);
       this.ctx.log.info({ why: err.message }, 'camera feature not offered');
       return null;
     }
@@ -236,7 +235,7 @@ export class OnvifCamera implements Driver {
         resubscribed = false;
         this.seen();
         for (const n of result.notifications) this.emit(n);
-        for (const reason of result.problems) this.rejectOnce(new OnvifError('garbage', reason, result.raw));
+        for (const reason of result.problems) this.reject(new OnvifError('garbage', reason, result.raw));
         if (result.leftMs !== undefined) left = result.leftMs;
         const elapsed = this.ctx.clock.now() - started;
         if (result.notifications.length === 0 && elapsed < minPullIntervalMs) await this.pauses.wait(minPullIntervalMs - elapsed);
@@ -246,7 +245,7 @@ export class OnvifCamera implements Driver {
           this.failed(err);
           return;
         }
-        if (err.kind === 'garbage') this.rejectOnce(err);
+        if (err.kind === 'garbage') this.reject(err);
         if (resubscribed) {
           this.eventsBroken(session, err);
           return;
@@ -334,7 +333,7 @@ export class OnvifCamera implements Driver {
         this.update({ state: 'failed', lastError: `the camera refused a required request: ${err.message}` });
         return;
       case 'garbage':
-        this.rejectOnce(err);
+        this.reject(err);
         this.update({ state: 'offline', lastError: `not an ONVIF answer: ${err.message}` });
         break;
       case 'unreachable':
@@ -368,10 +367,8 @@ export class OnvifCamera implements Driver {
     });
   }
 
-  private rejectOnce(err: OnvifError): void {
-    // The operation name leads the message; the reason after it is what is counted.
-    if (this.rejected.has(err.message)) return;
-    this.rejected.add(err.message);
+  /** Every one is counted; the gateway's rejection log writes each reason once, with its dump. */
+  private reject(err: OnvifError): void {
     this.ctx.reject(err.message, err.raw ?? '');
   }
 

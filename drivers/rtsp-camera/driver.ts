@@ -34,7 +34,6 @@ export class RtspCamera implements Driver {
   private main: VideoInfo = {};
   private sub: VideoInfo = {};
   /** Reasons already handed to ctx.reject: a camera repeats its oddity every poll, once is enough. */
-  private readonly rejected = new Set<string>();
 
   constructor(
     private readonly config: RtspCameraConfig,
@@ -141,7 +140,7 @@ export class RtspCamera implements Driver {
     switch (result.kind) {
       case 'ok':
         if (result.sdp) this.main = videoInfo(result.sdp);
-        else if (result.sdpError) this.rejectOnce(`SDP not understood: ${result.sdpError}`, result.raw);
+        else if (result.sdpError) this.ctx.reject(`SDP not understood: ${result.sdpError}`, result.raw);
         this.update({ state: 'online', lastSeen: this.ctx.clock.now(), lastError: null });
         return;
       case 'auth':
@@ -151,7 +150,7 @@ export class RtspCamera implements Driver {
         this.update({ state: 'failed', lastError: `wrong credentials: ${result.detail}` });
         return;
       case 'garbage':
-        this.rejectOnce(result.reason, result.raw);
+        this.ctx.reject(result.reason, result.raw);
         this.update({ state: 'offline', lastError: `not an RTSP answer: ${result.detail}` });
         return;
       case 'unreachable':
@@ -161,11 +160,6 @@ export class RtspCamera implements Driver {
     }
   }
 
-  private rejectOnce(reason: string, raw: Buffer): void {
-    if (this.rejected.has(reason)) return;
-    this.rejected.add(reason);
-    this.ctx.reject(reason, raw);
-  }
 
   /** Keep the health and hand the change to the registry, which logs each change of state once. */
   private update(change: Partial<DeviceHealth>): void {
