@@ -45,6 +45,14 @@ export async function login(page: Page, person: string, pin: string): Promise<vo
   await tapPin(page, pin);
 }
 
+/** A fresh touch context logged in as `person`, once the shell shows who is logged in. */
+export async function loggedInPage(browser: Browser, url: string, person: string, pin: string): Promise<Page> {
+  const page = await touchPage(browser, url);
+  await login(page, person, pin);
+  await page.getByTestId('who').waitFor({ timeout: 10_000 });
+  return page;
+}
+
 /** Every visible button is at least 48 x 48 CSS px: gloved fingers on a touchscreen. */
 export async function expectTouchSized(page: Page): Promise<void> {
   const buttons = await page.locator('button:visible').all();

@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoYaml } from '../../helpers/config.js';
 import { freePort, startGateway, tempDir, type RunningGateway } from '../../helpers/gateway.js';
-import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, login, screenshots } from '../browser.js';
+import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, loggedInPage, screenshots } from '../browser.js';
 
 const shot = screenshots('sync-');
 // HQ's reason as the pump stores it: HQ's own words, shown as sent.
@@ -60,12 +60,8 @@ describe('edge UI: HQ sync screen', () => {
     });
   const newPage = async (person: string, pin: string) => {
     if (!browser || !gw) throw new Error('no browser');
-    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    const p = await context.newPage();
-    await p.goto(gw.httpUrl);
-    await login(p, person, pin);
-    await p.getByTestId('who').waitFor({ timeout: 10_000 });
+    const p = await loggedInPage(browser, gw.httpUrl, person, pin);
+    contexts.push(p.context());
     page = p;
     return p;
   };

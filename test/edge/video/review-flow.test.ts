@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/wait.js';
-import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, login, screenshots } from '../browser.js';
+import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, loggedInPage, screenshots } from '../browser.js';
 import { startVideoSite, type VideoSite } from './site.js';
 
 const shot = screenshots('video-flow-');
@@ -95,12 +95,8 @@ describe('edge UI: video end to end', () => {
 
   const newPage = async (person: string, pin: string) => {
     if (!browser) throw new Error('no browser');
-    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    const p = await context.newPage();
-    await p.goto(site.gw.httpUrl);
-    await login(p, person, pin);
-    await p.getByTestId('who').waitFor({ timeout: 10_000 });
+    const p = await loggedInPage(browser, site.gw.httpUrl, person, pin);
+    contexts.push(p.context());
     page = p;
     return p;
   };

@@ -3,7 +3,7 @@
 // approvals updating live, storage, and no video screen for the roles without the right.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, login, screenshots } from '../browser.js';
+import { closeAll, expectTouchSized, keepFailureEvidence, launchChromium, loggedInPage, screenshots } from '../browser.js';
 import { startVideoSite, type VideoSite } from './site.js';
 
 const shot = screenshots('video-');
@@ -27,12 +27,8 @@ describe('edge UI: video screens', () => {
 
   const newPage = async (person: string, pin: string) => {
     if (!browser) throw new Error('no browser');
-    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    const p = await context.newPage();
-    await p.goto(site.gw.httpUrl);
-    await login(p, person, pin);
-    await p.getByTestId('who').waitFor({ timeout: 10_000 });
+    const p = await loggedInPage(browser, site.gw.httpUrl, person, pin);
+    contexts.push(p.context());
     page = p;
     return p;
   };
