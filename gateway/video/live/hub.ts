@@ -6,6 +6,7 @@ import type { Clock, Timer } from '../../core/clock.js';
 import { ErrorCode, GuardpostError } from '../../core/errors.js';
 import { scrubUrlCredentials } from '../../core/mask.js';
 import type { LiveHello } from '../../http/video-contracts.js';
+import { Audience } from './audience.js';
 import { Fmp4Error, Fmp4Splitter, playableByMse, startsWithSync, type InitInfo } from './fmp4.js';
 
 /**
@@ -93,7 +94,7 @@ interface Run {
 interface Feed {
   camera: string;
   uri: string;
-  viewers: Map<LiveViewer, ViewerState>;
+  viewers: Audience<LiveViewer, ByeCode, ViewerState>;
   run: Run | null;
   init: { data: Buffer; info: InitInfo } | null;
   /** Codec of the last init seen, kept across runs: a camera that sent H.265 is refused at once next time. */
@@ -101,7 +102,6 @@ interface Feed {
   info: InitInfo | null;
   startedAt: number | null;
   lastError: string | null;
-  linger: Timer | null;
 }
 
 export class LiveHub {
@@ -132,29 +132,20 @@ export class LiveHub {
     const refused = stream.codec ? (reportedPlayable(stream.codec) ? null : stream.codec) : last !== null && !playableByMse(last) ? last : null;
     if (refused) throw new UnplayableCodecError(refused);
     if (!feed) {
-      feed = { camera, uri: stream.uri, viewers: new Map(), run: null, init: null, codec: null, info: null, startedAt: null, lastError: null, linger: null };
+      const viewers = new Audience<LiveViewer, ByeCode, ViewerState>({ camera, clock: this.deps.clock, log: this.deps.log, lingerMs: this.lingerMs, idle: () => this.idle(key) });
+      feed = { camera, uri: stream.uri, viewers, run: null, init: null, codec: null, info: null, startedAt: null, lastError: null };
       this.feeds.set(key, feed);
     }
-    feed.linger?.cancel();
-    feed.linger = null;
-    feed.viewers.set(viewer, { needKey: true });
+    const leave = feed.viewers.join(viewer, { needKey: true });
     if (feed.init) this.sendInit(feed, viewer, feed.init);
     if (!feed.run || feed.run.stopping) this.start(feed);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.leave(feed, viewer);
-    };
+    return leave;
   }
 
-  /** The last viewer gone: keep the process a while, so flipping tiles does not restart it. */
-  private leave(feed: Feed, viewer: LiveViewer): void {
-    if (!feed.viewers.delete(viewer) || feed.viewers.size > 0 || !feed.run || feed.linger) return;
-    feed.linger = this.deps.clock.setTimeout(() => {
-      feed.linger = null;
-      if (feed.viewers.size === 0 && feed.run) this.stop(feed.run);
-    }, this.lingerMs);
+  /** Nobody came back within the linger: stop the feed's ffmpeg. */
+  private idle(key: string): void {
+    const run = this.feeds.get(key)?.run;
+    if (run) this.stop(run);
   }
 
   /** One entry per stream (URI) of the camera the hub was asked for; kept after ffmpeg stops, for its codec and last error. */
@@ -180,8 +171,8 @@ export class LiveHub {
   async close(): Promise<void> {
     this.closed = true;
     for (const feed of this.feeds.values()) {
-      feed.linger?.cancel();
-      this.byeAll(feed, 'the gateway is stopping', 'closed');
+      feed.viewers.cancelLinger();
+      feed.viewers.byeAll('the gateway is stopping', 'closed');
       if (feed.run) this.stop(feed.run);
     }
     await Promise.all([...this.exits]);
@@ -268,38 +259,27 @@ export class LiveHub {
         }
         feed.init = { data: part.data, info: part.info };
         feed.lastError = null;
-        for (const viewer of feed.viewers.keys()) this.sendInit(feed, viewer, feed.init);
+        for (const [viewer] of feed.viewers.entries()) this.sendInit(feed, viewer, feed.init);
         continue;
       }
       const info = feed.init?.info;
       if (!info) continue;
       const key = startsWithSync(part.data, info.defaultSampleFlags);
-      for (const [viewer, state] of [...feed.viewers]) {
-        if (!this.call(feed, viewer, () => viewer.ready?.() ?? true)) {
+      for (const [viewer, state] of feed.viewers.entries()) {
+        if (!feed.viewers.call(viewer, () => viewer.ready?.() ?? true)) {
           state.needKey = true;
           continue;
         }
         if (state.needKey && !key) continue;
         state.needKey = false;
-        this.call(feed, viewer, () => viewer.data(part.data));
+        feed.viewers.call(viewer, () => viewer.data(part.data));
       }
     }
   }
 
   private sendInit(feed: Feed, viewer: LiveViewer, init: { data: Buffer; info: InitInfo }): void {
     const hello: LiveHello = { type: 'hello', mime: init.info.mime, width: init.info.width, height: init.info.height };
-    if (this.call(feed, viewer, () => viewer.hello(hello))) this.call(feed, viewer, () => viewer.data(init.data));
-  }
-
-  /** Runs a viewer callback: false when it returned false or threw (a viewer that throws is dropped, so one broken socket cannot stop the others). */
-  private call(feed: Feed, viewer: LiveViewer, fn: () => unknown): boolean {
-    try {
-      return fn() !== false;
-    } catch (err) {
-      this.leave(feed, viewer);
-      this.deps.log.warn({ camera: feed.camera, err }, 'live: viewer failed and was dropped');
-      return false;
-    }
+    if (feed.viewers.call(viewer, () => viewer.hello(hello))) feed.viewers.call(viewer, () => viewer.data(init.data));
   }
 
   /** The run is over for a reason the viewers must hear; the page decides whether to come back. */
@@ -310,19 +290,7 @@ export class LiveHub {
     this.stop(run);
     feed.run = null;
     feed.init = null;
-    this.byeAll(feed, code === 'ended' ? `stream ended: ${reason}` : reason, code);
-  }
-
-  private byeAll(feed: Feed, reason: string, code: ByeCode): void {
-    const viewers = [...feed.viewers.keys()];
-    feed.viewers.clear();
-    for (const viewer of viewers) {
-      try {
-        viewer.bye(reason, code);
-      } catch (err) {
-        this.deps.log.warn({ camera: feed.camera, err }, 'live: viewer failed on bye');
-      }
-    }
+    feed.viewers.byeAll(code === 'ended' ? `stream ended: ${reason}` : reason, code);
   }
 
   private stop(run: Run): void {

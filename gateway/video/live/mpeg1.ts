@@ -9,6 +9,7 @@ import type { Clock, Timer } from '../../core/clock.js';
 import { ErrorCode, GuardpostError } from '../../core/errors.js';
 import { scrubUrlCredentials } from '../../core/mask.js';
 import { packageRoot } from '../../core/paths.js';
+import { Audience } from './audience.js';
 import { checkUri, stopChild, type ByeCode } from './hub.js';
 
 /** What the fallback sends: small and slow, because every frame is decoded and re-encoded here. */
@@ -115,11 +116,10 @@ interface Run {
 interface Feed {
   camera: string;
   uri: string;
-  viewers: Set<Mpeg1Viewer>;
+  viewers: Audience<Mpeg1Viewer, Exclude<ByeCode, 'unplayable'>>;
   run: Run | null;
   startedAt: number | null;
   lastError: string | null;
-  linger: Timer | null;
 }
 
 export class Mpeg1Hub {
@@ -152,30 +152,21 @@ export class Mpeg1Hub {
     const key = `${camera}\n${uri}`;
     let feed = this.feeds.get(key);
     if (!feed) {
-      feed = { camera, uri, viewers: new Set(), run: null, startedAt: null, lastError: null, linger: null };
+      const viewers = new Audience<Mpeg1Viewer, Exclude<ByeCode, 'unplayable'>>({ camera, clock: this.deps.clock, log: this.deps.log, lingerMs: this.lingerMs, idle: () => this.idle(key) });
+      feed = { camera, uri, viewers, run: null, startedAt: null, lastError: null };
       this.feeds.set(key, feed);
     }
-    feed.linger?.cancel();
-    feed.linger = null;
-    feed.viewers.add(viewer);
+    const leave = feed.viewers.join(viewer, null);
     const header = feed.run && !feed.run.stopping ? feed.run.header : null;
-    if (header) this.call(feed, viewer, () => viewer.data(header));
+    if (header) feed.viewers.call(viewer, () => viewer.data(header));
     if (!feed.run || feed.run.stopping) this.start(feed);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.leave(feed, viewer);
-    };
+    return leave;
   }
 
-  /** The last viewer gone: keep the process a while, so flipping tiles does not restart it. */
-  private leave(feed: Feed, viewer: Mpeg1Viewer): void {
-    if (!feed.viewers.delete(viewer) || feed.viewers.size > 0 || !feed.run || feed.linger) return;
-    feed.linger = this.deps.clock.setTimeout(() => {
-      feed.linger = null;
-      if (feed.viewers.size === 0 && feed.run) this.stop(feed.run);
-    }, this.lingerMs);
+  /** Nobody came back within the linger: stop the camera's worker. */
+  private idle(key: string): void {
+    const run = this.feeds.get(key)?.run;
+    if (run) this.stop(run);
   }
 
   status(camera: string): Mpeg1Status[] {
@@ -202,8 +193,8 @@ export class Mpeg1Hub {
   async close(): Promise<void> {
     this.closed = true;
     for (const feed of this.feeds.values()) {
-      feed.linger?.cancel();
-      this.byeAll(feed, 'the gateway is stopping', 'closed');
+      feed.viewers.cancelLinger();
+      feed.viewers.byeAll('the gateway is stopping', 'closed');
       if (feed.run) this.stop(feed.run);
     }
     await Promise.all([...this.exits]);
@@ -284,12 +275,12 @@ export class Mpeg1Hub {
       run.lastDataAt = this.deps.clock.now();
       if (!run.header) {
         run.header = data;
-        for (const viewer of [...feed.viewers]) this.call(feed, viewer, () => viewer.data(data));
+        for (const [viewer] of feed.viewers.entries()) feed.viewers.call(viewer, () => viewer.data(data));
         return;
       }
       feed.lastError = null;
-      for (const viewer of [...feed.viewers]) {
-        if (this.call(feed, viewer, () => viewer.ready?.() ?? true)) this.call(feed, viewer, () => viewer.data(data));
+      for (const [viewer] of feed.viewers.entries()) {
+        if (feed.viewers.call(viewer, () => viewer.ready?.() ?? true)) feed.viewers.call(viewer, () => viewer.data(data));
       }
     });
     relay.on('error', (err) => this.deps.log.debug({ camera: feed.camera, err: err.message }, 'live: MPEG-1 relay error'));
@@ -299,36 +290,13 @@ export class Mpeg1Hub {
     });
   }
 
-  /** Runs a viewer callback: false when it returned false or threw (a viewer that throws is dropped). */
-  private call(feed: Feed, viewer: Mpeg1Viewer, fn: () => unknown): boolean {
-    try {
-      return fn() !== false;
-    } catch (err) {
-      this.leave(feed, viewer);
-      this.deps.log.warn({ camera: feed.camera, err }, 'live: viewer failed and was dropped');
-      return false;
-    }
-  }
-
   private end(feed: Feed, run: Run, reason: string): void {
     if (feed.run !== run || run.stopping) return;
     feed.lastError = reason;
     this.deps.log.warn({ camera: feed.camera, uri: scrubUrlCredentials(feed.uri), reason }, 'live: MPEG-1 stream ended');
     this.stop(run);
     feed.run = null;
-    this.byeAll(feed, `stream ended: ${reason}`, 'ended');
-  }
-
-  private byeAll(feed: Feed, reason: string, code: Exclude<ByeCode, 'unplayable'>): void {
-    const viewers = [...feed.viewers];
-    feed.viewers.clear();
-    for (const viewer of viewers) {
-      try {
-        viewer.bye(reason, code);
-      } catch (err) {
-        this.deps.log.warn({ camera: feed.camera, err }, 'live: viewer failed on bye');
-      }
-    }
+    feed.viewers.byeAll(`stream ended: ${reason}`, 'ended');
   }
 
   private stop(run: Run): void {
