@@ -12,6 +12,9 @@ import { waitFor } from '../../../helpers/wait.js';
 import { alive, childrenRunning, cmdline, listeners } from '../../../helpers/procs.js';
 import { startRtspSource, type RtspSource } from '../../../video/rtsp.js';
 
+// A transcode worker starting up (an H.265 decode, an MPEG-1 encode) is slow when the whole suite runs at once.
+const startupMs = 40_000;
+
 class Viewer implements Mpeg1Viewer {
   chunks: Buffer[] = [];
   byes: { reason: string; code: ByeCode }[] = [];
@@ -51,12 +54,12 @@ afterAll(async () => {
   await rtsp?.stop();
 });
 
-describe('Mpeg1Hub', () => {
+describe('Mpeg1Hub', { timeout: 120_000 }, () => {
   it('relays the jsmp header, then MPEG-TS from one worker shared by its viewers', async () => {
     const { hub: h } = hub({ output: { width: 400, height: 226 } });
     const a = new Viewer();
     h.subscribe('cam-hevc', rtsp.url('h265'), a);
-    await waitFor('80 TS packets', () => a.stream.length >= 80 * 188);
+    await waitFor('80 TS packets', () => a.stream.length >= 80 * 188, startupMs);
     const header = a.chunks[0]!;
     expect(header.length).toBe(8);
     expect(header.toString('latin1', 0, 4)).toBe('jsmp');
@@ -71,7 +74,7 @@ describe('Mpeg1Hub', () => {
     h.subscribe('cam-hevc', rtsp.url('h265'), b);
     expect(b.chunks).toHaveLength(1);
     expect(b.chunks[0]!.equals(header)).toBe(true);
-    await waitFor('TS for the second viewer', () => b.stream.length > 0);
+    await waitFor('TS for the second viewer', () => b.stream.length > 0, startupMs);
     const status = h.status('cam-hevc');
     expect(status).toHaveLength(1);
     expect(status[0]).toMatchObject({ running: true, viewers: 2, width: 400, height: 226, lastError: null });
@@ -87,7 +90,7 @@ describe('Mpeg1Hub', () => {
     const { hub: h } = hub();
     const v = new Viewer();
     h.subscribe('cam-hevc', rtsp.url('h265', { user: 'guard', password: 'opensesame42' }), v);
-    await waitFor('the header', () => v.chunks.length >= 1);
+    await waitFor('the header', () => v.chunks.length >= 1, startupMs);
     const { port, workerPid } = h.status('cam-hevc')[0]!;
     expect(listeners(port!)).toEqual(['0100007F']);
     const others = Object.values(networkInterfaces())
@@ -121,7 +124,7 @@ describe('Mpeg1Hub', () => {
     const other = new Viewer();
     h.subscribe('cam-hevc', rtsp.url('h265'), v);
     h.subscribe('cam2', rtsp.url('h265'), other);
-    await waitFor('TS', () => v.stream.length > 0 && other.stream.length > 0);
+    await waitFor('TS', () => v.stream.length > 0 && other.stream.length > 0, startupMs);
     const { workerPid, ffmpegPid } = h.status('cam-hevc')[0]!;
     process.kill(workerPid!, 'SIGKILL');
     await waitFor('the bye', () => v.byes.length === 1);
@@ -129,7 +132,7 @@ describe('Mpeg1Hub', () => {
     await waitFor('the orphaned ffmpeg to exit', () => !alive(ffmpegPid!));
     // The other camera's tile is untouched.
     const before = other.stream.length;
-    await waitFor('more TS for the other camera', () => other.stream.length > before);
+    await waitFor('more TS for the other camera', () => other.stream.length > before, startupMs);
     expect(other.byes).toEqual([]);
     expect(h.status('cam2')[0]!.running).toBe(true);
   });
@@ -138,7 +141,7 @@ describe('Mpeg1Hub', () => {
     const { hub: h, clock } = hub({ lingerMs: 10_000 });
     const v = new Viewer();
     const off = h.subscribe('cam-hevc', rtsp.url('h265'), v);
-    await waitFor('the header', () => v.chunks.length >= 1);
+    await waitFor('the header', () => v.chunks.length >= 1, startupMs);
     await waitFor('the worker to report its ffmpeg', () => h.status('cam-hevc')[0]!.ffmpegPid);
     const { workerPid, ffmpegPid } = h.status('cam-hevc')[0]!;
     off();
